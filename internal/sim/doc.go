@@ -1,0 +1,80 @@
+// Package sim simulates the remote services Escalator talks to — Entra ID
+// tokens, Microsoft Graph (service health and users), the Azure Support API
+// and a ServiceNow instance — on one HTTP listener, for `escalator dev`,
+// `escalator sim` and every test. It follows the public documentation's
+// shapes (string numbers in v1 tokens, ARM async operations, ServiceNow's
+// all-string records) and is a test double of services we cannot reach, never
+// of NATS or Redis.
+//
+// Use it in tests with httptest:
+//
+//	s := sim.New(sim.Config{})
+//	ts := httptest.NewServer(s.Handler())
+//	defer ts.Close()
+//	// point ESCALATOR_LOGIN_URL, _GRAPH_URL, _ARM_URL, _SERVICENOW_URL at ts.URL
+//
+// or run it with (*Server).Run(ctx, "127.0.0.1:8081").
+//
+// # Routes
+//
+// Entra: POST /{tenant}/oauth2/token (v1), POST /{tenant}/oauth2/v2.0/token (v2).
+// Graph (audience https://graph.microsoft.com): GET /v1.0/admin/serviceAnnouncement/
+// healthOverviews[/{service}], …/issues ($filter, $top, @odata.nextLink paging),
+// …/issues/{id}; GET /v1.0/users/{id|upn}, /v1.0/users/{id|upn}/memberOf.
+// Azure Support (audience https://management.azure.com/, api-version required):
+// /subscriptions/{sub}/providers/Microsoft.Support/supportTickets[/{name}]
+// (PUT 202 + Azure-AsyncOperation/Location, repeated PUT 409, GET, PATCH,
+// list), …/supportTickets/{name}/communications[/{comm}], …/checkNameAvailability,
+// …/operationsStatus/{op}, …/operationResults/{op};
+// /providers/Microsoft.Support/services[/{id}[/problemClassifications[/{id}]]].
+// ServiceNow (OAuth bearer from POST /oauth_token.do, or basic auth admin/admin):
+// /api/now/table/incident[/{sys_id}], /api/now/table/sys_journal_field.
+//
+// # Control endpoints
+//
+//	GET    /_sim/state                     calls, tickets, incidents (type State)
+//	DELETE /_sim/calls                     reset call counts
+//	GET    /_sim/faults                    faults in force
+//	POST   /_sim/faults                    merge a fault document (below)
+//	DELETE /_sim/faults                    clear every fault
+//	POST   /_sim/tokens/expire             expire every token issued so far
+//	POST   /_sim/issues                    add or replace a health issue (Graph JSON shape)
+//	POST   /_sim/issues/{id}/posts         {"content":"<p>…</p>","postType":"regular","status":"serviceRestored"}
+//	POST   /_sim/issues/{id}/resolve       {"status":"serviceRestored","content":"…"} (body optional)
+//	POST   /_sim/tickets/{name}/status     {"status":"Closed"}
+//	POST   /_sim/tickets/{name}/communications {"body":"…","subject":"…","sender":"…","name":"…"}
+//
+// # Fault document
+//
+// POST /_sim/faults takes a JSON object; fields present replace the current
+// ones, absent fields stay, and route entries are replaced one by one (an
+// entry of null or {} removes it). Durations are Go duration strings ("1.5s")
+// or numbers of seconds.
+//
+//	{
+//	  "latency": "200ms",              // added before every API answer
+//	  "seed": 42,                      // reseed the random source of error_rate
+//	  "routes": {                      // key: "<METHOD> <pattern>" as in /_sim/state calls, or "*"
+//	    "GET /v1.0/admin/serviceAnnouncement/issues": {
+//	      "status": 429,                // injected status; default 503, or 429 with retry_after
+//	      "retry_after": "1.5",         // Retry-After header, verbatim
+//	      "error_rate": 0.5,            // probability 0..1; 0 with status/retry_after = every call
+//	      "latency": "1s",              // added to this route's answers
+//	      "count": 2                    // only the next 2 calls, then the rule is removed; 0 = until cleared
+//	    }
+//	  },
+//	  "token_lifetime": "2s",          // lifetime of tokens issued from now on (Entra and ServiceNow)
+//	  "entra_secret": "expired",       // "" | "rejected" (AADSTS7000215) | "expired" (AADSTS7000222)
+//	  "graph_forbidden": true,         // service health answers 403 (no ServiceHealth.Read.All)
+//	  "graph_users_forbidden": true,   // users answer 403 Authorization_RequestDenied
+//	  "support_forbidden": true,       // the subscription answers 403 AuthorizationFailed
+//	  "servicenow_cross_scope": true,  // Table API answers 403 cross-scope access policy
+//	  "servicenow_oauth_denied": true  // /oauth_token.do answers 401 access_denied
+//	}
+//
+// Injected errors carry the family's error body (Entra AADSTS, Graph and ARM
+// {"error":{"code","message"}}, ServiceNow {"error":{…},"status":"failure"})
+// and are counted in calls like any other answer. Rules are decided under
+// one lock with a seeded random source, so a given seed and call order give
+// the same faults.
+package sim
