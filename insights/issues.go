@@ -120,24 +120,27 @@ func RankIssues(text string, services []ServiceMatch, issues []Issue, n int) []I
 func scoreIssue(is Issue, query, mentioned map[string]bool, strength map[string]int, top int) IssueMatch {
 	m := IssueMatch{Issue: is}
 	var serviceScore, textScore float64
-	if s, ok := strength[CanonicalService(is.Service)]; ok && top > 0 {
+	service := CanonicalService(is.Service)
+	if s, ok := strength[service]; ok && top > 0 {
 		serviceScore = serviceScoreMin + (serviceScoreMax-serviceScoreMin)*float64(s)/float64(top)
-		m.Why = append(m.Why, "service "+CanonicalService(is.Service))
+		m.Why = append(m.Why, "service "+service)
 	}
 	if is.ID != "" && mentioned[strings.ToLower(is.ID)] {
 		textScore += mentionScore
 		m.Why = append(m.Why, "mentions "+is.ID)
 	}
 	used := make(map[string]bool)
+	var buf []byte
 	overlap := func(label, text string, per float64) {
 		var hit []string
-		for _, t := range tokenize(text) {
-			if query[t] && !used[t] {
-				used[t] = true
-				hit = append(hit, t)
+		buf = scanTerms(text, buf, func(t []byte) {
+			if query[string(t)] && !used[string(t)] {
+				term := string(t)
+				used[term] = true
+				hit = append(hit, term)
 				textScore += per
 			}
-		}
+		})
 		if len(hit) > 0 {
 			m.Why = append(m.Why, label+": "+strings.Join(hit, ", "))
 		}

@@ -98,13 +98,12 @@ func longestSynonym(table synonymTable, ws []string) (synonymEntry, bool) {
 // the current Graph name. An unknown name is returned trimmed.
 func CanonicalService(name string) string {
 	name = strings.TrimSpace(name)
-	lower := strings.ToLower(name)
 	for _, s := range serviceSynonyms {
-		if strings.ToLower(s.service) == lower {
+		if strings.EqualFold(s.service, name) {
 			return s.service
 		}
 	}
-	if s, ok := serviceAliases[lower]; ok {
+	if s, ok := serviceAliases[strings.ToLower(name)]; ok {
 		return s
 	}
 	return name
