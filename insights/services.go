@@ -1,9 +1,12 @@
 package insights
 
 // Microsoft 365 service names as Microsoft Graph service health names them
-// (the `service` property of serviceHealth and serviceHealthIssue, e.g.
-// GET /v1.0/admin/serviceAnnouncement/healthOverviews answers
-// {"service":"Exchange Online","id":"Exchange"}).
+// (the `service` property of serviceHealth and serviceHealthIssue; Graph's
+// own example of GET /v1.0/admin/serviceAnnouncement/healthOverviews lists
+// "Exchange Online", "Identity Service" and "Microsoft 365 suite"). Names
+// are compared case-insensitively and through serviceAliases, so older
+// names ("Identity Service" for Microsoft Entra) and other spellings
+// ("Microsoft 365 Apps") match too; see CanonicalService.
 const (
 	ServiceExchange   = "Exchange Online"
 	ServiceTeams      = "Microsoft Teams"
