@@ -1,0 +1,5 @@
+// Package escalation opens and keeps in sync the Microsoft support case of a
+// ServiceNow incident: the escalation and case-sync handlers, the single
+// linked Microsoft 365 admin account (checked in the directory before it is
+// linked), idempotent case claims, and the Azure Support case client.
+package escalation
