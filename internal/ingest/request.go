@@ -1,0 +1,174 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/escalator/escalator/internal/event"
+)
+
+// Content types of the CloudEvents HTTP binding.
+const (
+	contentStructured = "application/cloudevents+json"
+	contentBatch      = "application/cloudevents-batch+json"
+)
+
+// readBody reads at most maxBody bytes of the request body.
+func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, *problem) {
+	tooLarge := newProblem(http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large",
+		fmt.Sprintf("the body exceeds the limit of %d bytes; send fewer events per request", maxBody))
+	if r.ContentLength > maxBody {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		p := newProblem(http.StatusBadRequest, "unreadable-body", "Unreadable body", "the request body could not be read")
+		p.reason = "unreadable-body: " + err.Error()
+		return nil, p
+	}
+	return body, nil
+}
+
+// mode is how the request carries its events.
+type mode int
+
+const (
+	modeStructured mode = iota
+	modeBatch
+	modeBinary
+)
+
+// requestMode picks the CloudEvents mode from the content type: the two
+// cloudevents types name theirs; any other JSON type is binary mode when
+// ce-specversion is present and a structured event otherwise.
+func requestMode(r *http.Request) (mode, *problem) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = ""
+	}
+	switch {
+	case mt == contentStructured:
+		return modeStructured, nil
+	case mt == contentBatch:
+		return modeBatch, nil
+	case isJSON(mt) && r.Header.Get("ce-specversion") != "":
+		return modeBinary, nil
+	case mt == "application/json":
+		return modeStructured, nil
+	}
+	return 0, newProblem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+		fmt.Sprintf("content type %q is not accepted; send %s, %s, or binary mode (ce-* headers with a JSON body)",
+			ct, contentStructured, contentBatch))
+}
+
+func isJSON(mt string) bool {
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
+}
+
+// decodeEvents turns the body into events, or a problem listing every
+// invalid field. Internal (tick) types are refused: only Escalator raises
+// them.
+func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.Event, *problem) {
+	var (
+		events []event.Event
+		fields []event.FieldError
+	)
+	switch m {
+	case modeBatch:
+		var raws []json.RawMessage
+		if err := json.Unmarshal(body, &raws); err != nil {
+			// DecodeBatch words the JSON error the way every decoder does.
+			_, err := event.DecodeBatch(body)
+			return nil, decodeProblem(err)
+		}
+		if len(raws) == 0 {
+			return nil, decodeProblem(event.ErrEmpty)
+		}
+		if len(raws) > maxEvents {
+			p := newProblem(http.StatusRequestEntityTooLarge, "too-many-events", "Too many events",
+				fmt.Sprintf("the batch holds %d events, at most %d are accepted per request", len(raws), maxEvents))
+			p.events = len(raws)
+			return nil, p
+		}
+		events = make([]event.Event, len(raws))
+		for i, raw := range raws {
+			ev, err := event.Decode(raw)
+			var ve *event.ValidationError
+			if errors.As(err, &ve) {
+				for _, f := range ve.Fields {
+					f.Index = i
+					fields = append(fields, f)
+				}
+				continue
+			} else if err != nil {
+				p := decodeProblem(err)
+				p.events = len(raws)
+				return nil, p
+			}
+			events[i] = ev
+		}
+	case modeBinary:
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, decodeProblem(event.ErrEmpty)
+		}
+		ev, err := event.FromBinary(r.Header, body)
+		if err != nil {
+			p := decodeProblem(err)
+			p.events = 1
+			return nil, p
+		}
+		events = []event.Event{ev}
+	default:
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, decodeProblem(event.ErrEmpty)
+		}
+		ev, err := event.Decode(body)
+		if err != nil {
+			p := decodeProblem(err)
+			p.events = 1
+			return nil, p
+		}
+		events = []event.Event{ev}
+	}
+	index := func(i int) int {
+		if m == modeBatch {
+			return i
+		}
+		return -1
+	}
+	for i := range events {
+		if events[i].Type != "" && event.Internal(events[i].Type) {
+			fields = append(fields, event.FieldError{Index: index(i), Field: "type",
+				Detail: fmt.Sprintf("%q is an internal type Escalator raises itself; it cannot be posted", events[i].Type)})
+		}
+	}
+	if len(fields) > 0 {
+		p := invalid(fields)
+		p.events = len(events)
+		return nil, p
+	}
+	return events, nil
+}
+
+func decodeProblem(err error) *problem {
+	var ve *event.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return invalid(ve.Fields)
+	case errors.Is(err, event.ErrEmpty):
+		return invalid([]event.FieldError{{Index: -1, Field: "body", Detail: "no event in body"}})
+	default:
+		return invalid([]event.FieldError{{Index: -1, Field: "body", Detail: err.Error()}})
+	}
+}

@@ -1,0 +1,189 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+)
+
+// EventsPath is where events are posted.
+const EventsPath = "/v1/events"
+
+// Publisher stores one event in JetStream and returns its acknowledgement;
+// *streams.Publisher is the implementation.
+type Publisher interface {
+	Publish(ctx context.Context, ev *event.Event, opts ...streams.PublishOption) (*jetstream.PubAck, error)
+}
+
+// Server is the ingest HTTP server. Its Handler is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	pub     Publisher
+	tokens  tokenSet
+	prop    propagation.TextMapPropagator
+	metrics *metrics
+	handler http.Handler
+}
+
+// New validates cfg and returns a Server publishing through pub.
+func New(cfg Config, pub Publisher) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("ingest config: %w", err)
+	}
+	if pub == nil {
+		return nil, fmt.Errorf("ingest config: no publisher")
+	}
+	cfg.defaults()
+	m, err := newMetrics(cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("ingest metrics: %w", err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		pub:     pub,
+		tokens:  newTokenSet(cfg.Tokens),
+		prop:    telemetry.Propagator(),
+		metrics: m,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(EventsPath, s.serveEvents)
+	mux.HandleFunc("/", s.notFound)
+	opts := []otelhttp.Option{
+		otelhttp.WithPropagators(s.prop),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			if r.URL.Path == EventsPath {
+				return r.Method + " " + EventsPath
+			}
+			return r.Method
+		}),
+	}
+	if cfg.TracerProvider != nil {
+		opts = append(opts, otelhttp.WithTracerProvider(cfg.TracerProvider))
+	}
+	if cfg.MeterProvider != nil {
+		opts = append(opts, otelhttp.WithMeterProvider(cfg.MeterProvider))
+	}
+	s.handler = otelhttp.NewHandler(mux, "ingest", opts...)
+	return s, nil
+}
+
+// Handler serves POST /v1/events.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// acceptedEvent is one entry of the 202 answer.
+type acceptedEvent struct {
+	ID        string `json:"id"`
+	Seq       uint64 `json:"seq"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	accepted, p := s.accept(w, r)
+	if p != nil {
+		s.refuse(ctx, w, r, p)
+		return
+	}
+	dups := 0
+	for _, a := range accepted {
+		if a.Duplicate {
+			dups++
+		}
+	}
+	s.metrics.request(ctx, http.StatusAccepted)
+	s.metrics.events(ctx, outcomeAccepted, len(accepted)-dups)
+	s.metrics.events(ctx, outcomeDuplicate, dups)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_ = json.NewEncoder(w).Encode(struct {
+		Accepted []acceptedEvent `json:"accepted"`
+	}{accepted})
+}
+
+// accept runs the checks in order (network, method, token, media type,
+// size, validity) and publishes the events.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) ([]acceptedEvent, *problem) {
+	addr, known := clientAddr(r, s.cfg.TrustProxyHeaders)
+	if !allowed(s.cfg.AllowCIDRs, addr, known) {
+		return nil, newProblem(http.StatusForbidden, "network-not-allowed", "Source network not allowed",
+			"the address this request came from is not in ESCALATOR_INGEST_ALLOW_CIDRS")
+	}
+	if r.Method != http.MethodPost {
+		p := newProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+			fmt.Sprintf("%s is not allowed on %s; use POST", r.Method, EventsPath))
+		p.header = http.Header{"Allow": {http.MethodPost}}
+		return nil, p
+	}
+	if p := s.authenticate(r); p != nil {
+		return nil, p
+	}
+	m, p := requestMode(r)
+	if p != nil {
+		return nil, p
+	}
+	body, p := readBody(w, r, s.cfg.MaxBody)
+	if p != nil {
+		return nil, p
+	}
+	events, p := decodeEvents(m, r, body, s.cfg.MaxEvents)
+	if p != nil {
+		return nil, p
+	}
+	return s.publish(r.Context(), r, events)
+}
+
+func (s *Server) authenticate(r *http.Request) *problem {
+	token, ok := bearer(r)
+	if !ok {
+		p := newProblem(http.StatusUnauthorized, "unauthorized", "Unauthorized",
+			"send the ingest token as Authorization: Bearer <token>")
+		p.reason = "missing-token"
+		p.header = http.Header{"Www-Authenticate": {`Bearer realm="escalator"`}}
+		return p
+	}
+	if !s.tokens.match(token) {
+		p := newProblem(http.StatusUnauthorized, "unauthorized", "Unauthorized",
+			"the bearer token is not one of ESCALATOR_INGEST_TOKENS")
+		p.reason = "wrong-token"
+		p.header = http.Header{"Www-Authenticate": {`Bearer realm="escalator", error="invalid_token"`}}
+		return p
+	}
+	return nil
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.refuse(r.Context(), w, r, newProblem(http.StatusNotFound, "not-found", "Not found",
+		"events are posted to "+EventsPath))
+}
+
+// refuse answers with the problem and logs one line: the reason, never the
+// token or the body.
+func (s *Server) refuse(ctx context.Context, w http.ResponseWriter, r *http.Request, p *problem) {
+	s.metrics.request(ctx, p.Status)
+	s.metrics.events(ctx, outcomeRefused, p.events)
+	attrs := []slog.Attr{
+		slog.Int("status", p.Status),
+		slog.String("reason", p.reason),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("remote", r.RemoteAddr),
+	}
+	if len(p.Errors) > 0 {
+		attrs = append(attrs, slog.Any("fields", p.fieldNames()))
+	}
+	level := slog.LevelWarn
+	if p.Status >= 500 {
+		level = slog.LevelError
+	}
+	s.cfg.Logger.LogAttrs(ctx, level, "ingest request refused", attrs...)
+	p.write(w)
+}
