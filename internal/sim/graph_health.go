@@ -271,10 +271,10 @@ func issuePredicate(prop, op, lit string) (func(HealthIssue) bool, error) {
 		if op != "eq" && op != "ne" {
 			return nil, fmt.Errorf("operator %s not supported for %s", op, prop)
 		}
-		if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		v, ok := quoted(lit)
+		if !ok {
 			return nil, fmt.Errorf("%s: want a quoted string, got %s", prop, lit)
 		}
-		v := strings.ReplaceAll(lit[1:len(lit)-1], "''", "'")
 		return func(i HealthIssue) bool { return strings.EqualFold(get(i), v) == (op == "eq") }, nil
 	}
 	if get, ok := date[key]; ok {
@@ -302,4 +302,16 @@ func issuePredicate(prop, op, lit string) (func(HealthIssue) bool, error) {
 		return func(i HealthIssue) bool { return (i.IsResolved == b) == (op == "eq") }, nil
 	}
 	return nil, fmt.Errorf("could not find a property named '%s' on type 'microsoft.graph.serviceHealthIssue'", prop)
+}
+
+// quoted reads one OData string literal ('it''s'), rejecting trailing text.
+func quoted(lit string) (string, bool) {
+	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		return "", false
+	}
+	inner := strings.ReplaceAll(lit[1:len(lit)-1], "''", "")
+	if strings.Contains(inner, "'") {
+		return "", false
+	}
+	return strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"), true
 }

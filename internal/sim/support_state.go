@@ -121,10 +121,10 @@ func parseARMFilter[T any](f string, get func(T, string) (string, *time.Time, bo
 			})
 			continue
 		}
-		if op != "eq" || len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		want, ok := quoted(lit)
+		if op != "eq" || !ok {
 			return nil, fmt.Errorf("%s: want eq '<value>'", prop)
 		}
-		want := lit[1 : len(lit)-1]
 		preds = append(preds, func(v T) bool {
 			got, _, _ := get(v, prop)
 			return strings.EqualFold(got, want)
