@@ -304,7 +304,7 @@ func issuePredicate(prop, op, lit string) (func(HealthIssue) bool, error) {
 	return nil, fmt.Errorf("could not find a property named '%s' on type 'microsoft.graph.serviceHealthIssue'", prop)
 }
 
-// quoted reads one OData string literal ('it''s'), rejecting trailing text.
+// quoted reads one OData string literal ('it”s'), rejecting trailing text.
 func quoted(lit string) (string, bool) {
 	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
 		return "", false
