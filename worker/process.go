@@ -1,0 +1,184 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
+)
+
+// process handles one delivery and settles it.
+func (w *Worker) process(d *delivery) {
+	m := d.msg
+	subject := m.Subject()
+	msg := &Message{Subject: subject, Header: m.Headers(), Data: m.Data(), msg: m}
+	if meta, err := m.Metadata(); err == nil {
+		msg.StreamSeq = meta.Sequence.Stream
+		msg.NumDelivered = meta.NumDelivered
+	} else {
+		// Not a JetStream delivery: count it as the first.
+		msg.NumDelivered = 1
+	}
+
+	ctx := w.prop.Extract(w.base, telemetry.HeaderCarrier(m.Headers()))
+	ctx, span := w.ins.tracer.Start(ctx, "process "+subject,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			streams.AttrMessagingSystem.String(streams.MessagingSystemNATS),
+			streams.AttrOperationType.String("process"),
+			streams.AttrDestination.String(subject),
+			streams.AttrMessageID.String(m.Headers().Get(jetstream.MsgIDHeader)),
+			streams.AttrConsumerGroup.String(w.cfg.ConsumerName),
+			streams.AttrDeliveryCount.Int64(int64(msg.NumDelivered)),
+		))
+	defer span.End()
+
+	w.inFlight.Add(1)
+	w.ins.inFlight.Add(ctx, 1)
+	defer func() {
+		w.inFlight.Add(-1)
+		w.ins.inFlight.Add(ctx, -1)
+	}()
+
+	err := w.handle(ctx, d, msg, span)
+	w.settle(ctx, d, msg, err, span)
+}
+
+// handle decodes the message and runs its handler, sending InProgress
+// every ProgressInterval meanwhile.
+func (w *Worker) handle(ctx context.Context, d *delivery, msg *Message, span trace.Span) error {
+	if msg.NumDelivered > uint64(w.cfg.MaxDeliver) {
+		// An earlier delivery never settled (a crash, a lost ack): do not
+		// run the handler again past the limit.
+		return fmt.Errorf("delivered %d times, over the limit of %d: earlier attempts did not finish", msg.NumDelivered, w.cfg.MaxDeliver)
+	}
+	ev, err := event.Decode(msg.Data)
+	if err != nil {
+		return fault.AsPermanent(fmt.Errorf("decode: %w", err))
+	}
+	msg.Event = &ev
+	span.SetAttributes(streams.AttrIncidentNumber.String(ev.Data.Incident.Number))
+	h, ok := w.handlers[msg.Subject]
+	if !ok {
+		return fault.Permanentf("no handler for subject %s", msg.Subject)
+	}
+
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(w.cfg.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if d.settled.Load() {
+					return
+				}
+				_ = d.msg.InProgress()
+			}
+		}
+	}()
+	return callHandler(ctx, h, msg)
+}
+
+// callHandler turns a handler panic into a permanent error: a bug would
+// fail the same way on every retry, and the dead letter can be replayed
+// once it is fixed.
+func callHandler(ctx context.Context, h Handler, msg *Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fault.Permanentf("handler panic: %v", r)
+		}
+	}()
+	return h.Handle(ctx, msg)
+}
+
+// settle turns the handler's result into Ack, NakWithDelay or a dead letter.
+func (w *Worker) settle(ctx context.Context, d *delivery, msg *Message, err error, span trace.Span) {
+	if !d.claim() {
+		return // the drain already returned it
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.SettleTimeout)
+	defer cancel()
+	m := d.msg
+	elapsed := func() float64 { return time.Since(d.received).Seconds() }
+
+	if err == nil {
+		if aerr := m.DoubleAck(sctx); aerr != nil {
+			// The effects are done and keyed: a redelivery repeats nothing.
+			w.log.Warn("ack failed; the message will be redelivered", w.logAttrs(msg, aerr)...)
+		}
+		span.SetStatus(codes.Ok, "")
+		w.ins.settled(ctx, msg.Subject, OutcomeAck, "", elapsed())
+		return
+	}
+
+	class := fault.Classify(err)
+	span.RecordError(err)
+	span.SetStatus(codes.Error, truncate(err.Error(), 256))
+	span.SetAttributes(streams.AttrErrorType.String(class.String()))
+	attrs := append(w.logAttrs(msg, err), slog.String("class", class.String()))
+
+	if class == fault.Transient && msg.NumDelivered < uint64(w.cfg.MaxDeliver) {
+		delay := w.cfg.retryDelay(msg.NumDelivered, err)
+		if nerr := m.NakWithDelay(delay); nerr != nil {
+			attrs = append(attrs, slog.String("nak_error", nerr.Error()))
+		}
+		w.log.Warn("handler failed; retrying", append(attrs, slog.Duration("retry_in", delay))...)
+		w.ins.settled(ctx, msg.Subject, OutcomeRetry, class.String(), elapsed())
+		return
+	}
+
+	reason := deadLetterReason(err)
+	if perr := w.publishDeadLetter(sctx, msg, class, reason); perr != nil {
+		// Never lose the message: leave it in the stream and try again.
+		delay := w.cfg.retryDelay(msg.NumDelivered, err)
+		_ = m.NakWithDelay(delay)
+		w.log.Error("dead letter publish failed; retrying", append(attrs,
+			slog.String("dlq_error", perr.Error()), slog.Duration("retry_in", delay))...)
+		w.ins.settled(ctx, msg.Subject, OutcomeRetry, class.String(), elapsed())
+		return
+	}
+	if terr := m.TermWithReason(truncate(reason, 200)); terr != nil {
+		// The dead letter is stored (deduplicated by its id), so a
+		// redelivery dead-letters it again without a second copy.
+		attrs = append(attrs, slog.String("term_error", terr.Error()))
+	}
+	w.log.Error("handler failed; dead-lettered", attrs...)
+	w.ins.deadLetters.Add(ctx, 1, metricDeadLetterAttrs(msg.Subject, class.String()))
+	w.ins.settled(ctx, msg.Subject, OutcomeDeadLetter, class.String(), elapsed())
+}
+
+// logAttrs names the message without its body.
+func (w *Worker) logAttrs(msg *Message, err error) []any {
+	return []any{
+		slog.String("event_id", msg.Header.Get(jetstream.MsgIDHeader)),
+		slog.String("subject", msg.Subject),
+		slog.Uint64("stream_seq", msg.StreamSeq),
+		slog.Uint64("deliveries", msg.NumDelivered),
+		slog.String("error", err.Error()),
+	}
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

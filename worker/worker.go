@@ -1,0 +1,235 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/escalator/escalator/internal/telemetry"
+)
+
+// Worker consumes one durable consumer. Create it with New; Run it once.
+type Worker struct {
+	cons     jetstream.Consumer
+	dlq      DeadLetterPublisher
+	handlers map[string]Handler
+	cfg      Config
+	log      *slog.Logger
+	ins      *instruments
+	prop     propagation.TextMapPropagator
+
+	// base is the parent context of every handler: Run's context without
+	// its cancellation, so in-flight handlers finish during the drain.
+	base     context.Context
+	slots    chan struct{}
+	draining chan struct{}
+	running  atomic.Bool
+	inFlight atomic.Int64
+	wg       sync.WaitGroup
+
+	mu     sync.Mutex
+	active map[*delivery]struct{}
+}
+
+// New validates cfg and returns a Worker that dispatches messages of cons to
+// handlers by subject and publishes dead letters through dlq.
+func New(cons jetstream.Consumer, dlq DeadLetterPublisher, handlers map[string]Handler, cfg Config) (*Worker, error) {
+	if cons == nil {
+		return nil, errors.New("worker: consumer is nil")
+	}
+	if dlq == nil {
+		return nil, errors.New("worker: dead-letter publisher is nil")
+	}
+	if len(handlers) == 0 {
+		return nil, errors.New("worker: no handlers")
+	}
+	hs := make(map[string]Handler, len(handlers))
+	for subject, h := range handlers {
+		if subject == "" || h == nil {
+			return nil, fmt.Errorf("worker: handler for subject %q is missing", subject)
+		}
+		hs[subject] = h
+	}
+	if info := cons.CachedInfo(); info != nil {
+		if cfg.AckWait == 0 {
+			cfg.AckWait = info.Config.AckWait
+		}
+		if cfg.ConsumerName == "" {
+			cfg.ConsumerName = info.Name
+		}
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ins, err := newInstruments(cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	return &Worker{
+		cons:     cons,
+		dlq:      dlq,
+		handlers: hs,
+		cfg:      cfg,
+		log:      cfg.Logger,
+		ins:      ins,
+		prop:     telemetry.Propagator(),
+		slots:    make(chan struct{}, cfg.Concurrency),
+		draining: make(chan struct{}),
+		active:   make(map[*delivery]struct{}),
+	}, nil
+}
+
+// InFlight is the number of handlers running now.
+func (w *Worker) InFlight() int { return int(w.inFlight.Load()) }
+
+// Run consumes until ctx is done, then drains: it stops fetching, Naks
+// what was fetched but not started, lets running handlers finish within
+// DrainTimeout and Naks those still running after it. It returns nil after
+// a drain, or an error if consuming could not start or stopped by itself
+// (the consumer was deleted).
+func (w *Worker) Run(ctx context.Context) error {
+	if !w.running.CompareAndSwap(false, true) {
+		return errors.New("worker: Run called twice")
+	}
+	base, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	w.base = base
+
+	cc, err := w.cons.Consume(w.onMessage,
+		// Prefetch no more than can start soon: a buffered message's AckWait
+		// runs while it waits (nats.go issue 1929).
+		jetstream.PullMaxMessages(w.cfg.Concurrency),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			w.log.Warn("consume", slog.String("error", err.Error()))
+		}))
+	if err != nil {
+		return fmt.Errorf("worker: consume: %w", err)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case <-cc.Closed():
+		runErr = errors.New("worker: consuming stopped (consumer deleted or connection closed)")
+	}
+	w.drain(cc, cancelHandlers)
+	return runErr
+}
+
+// drain stops fetching and settles everything this worker holds.
+func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.CancelFunc) {
+	deadline := time.NewTimer(w.cfg.DrainTimeout)
+	defer deadline.Stop()
+
+	close(w.draining) // new and waiting deliveries are Nak'ed from now on
+	cc.Drain()
+	select {
+	case <-cc.Closed():
+	case <-deadline.C:
+		cc.Stop()
+	}
+
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-deadline.C:
+	}
+	cancelHandlers()
+	w.mu.Lock()
+	pending := make([]*delivery, 0, len(w.active))
+	for d := range w.active {
+		pending = append(pending, d)
+	}
+	w.mu.Unlock()
+	n := 0
+	for _, d := range pending {
+		if d.claim() {
+			w.requeue(d.msg)
+			n++
+		}
+	}
+	w.log.Warn("drain timed out; running handlers' messages returned for redelivery",
+		slog.Duration("drain_timeout", w.cfg.DrainTimeout), slog.Int("nakd", n))
+}
+
+// onMessage is Consume's callback. It blocks while every slot is busy,
+// which stops the client from prefetching more than PullMaxMessages.
+func (w *Worker) onMessage(m jetstream.Msg) {
+	select {
+	case <-w.draining:
+		w.requeue(m)
+		return
+	default:
+	}
+	if !w.acquire(m) {
+		w.requeue(m)
+		return
+	}
+	d := &delivery{msg: m, received: time.Now()}
+	w.mu.Lock()
+	w.active[d] = struct{}{}
+	w.mu.Unlock()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer func() {
+			w.mu.Lock()
+			delete(w.active, d)
+			w.mu.Unlock()
+			<-w.slots
+		}()
+		w.process(d)
+	}()
+}
+
+// acquire waits for a free slot, keeping m's AckWait from expiring
+// meanwhile; false if the worker started draining.
+func (w *Worker) acquire(m jetstream.Msg) bool {
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTicker(w.cfg.ProgressInterval)
+	defer t.Stop()
+	for {
+		select {
+		case w.slots <- struct{}{}:
+			return true
+		case <-w.draining:
+			return false
+		case <-t.C:
+			_ = m.InProgress()
+		}
+	}
+}
+
+// requeue hands m back for immediate redelivery, to this or another worker.
+func (w *Worker) requeue(m jetstream.Msg) {
+	ctx := context.Background()
+	if err := m.Nak(); err != nil {
+		w.log.Warn("nak on drain failed; the message is redelivered after AckWait",
+			slog.String("subject", m.Subject()), slog.String("error", err.Error()))
+	}
+	w.ins.messages.Add(ctx, 1, metricAttrs(m.Subject(), OutcomeDrained))
+}
+
+// delivery is one message being handled; exactly one party settles it.
+type delivery struct {
+	msg      jetstream.Msg
+	received time.Time
+	settled  atomic.Bool
+}
+
+// claim reports whether the caller may settle d (only the first caller may).
+func (d *delivery) claim() bool { return d.settled.CompareAndSwap(false, true) }
