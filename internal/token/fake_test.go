@@ -224,3 +224,10 @@ func mustToken(t testing.TB, s *Source) string {
 	}
 	return tok
 }
+
+func startRedis(t testing.TB) *testserver.Redis {
+	t.Helper()
+	return testserver.StartRedis(t)
+}
+
+func slogTo(w *logBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
