@@ -15,6 +15,17 @@
 // then posts FormatNote(note) as a work note when Digest(note) differs from
 // the digest stored for the incident.
 //
-// The service synonym table lives in services.go; the article catalog is
-// articles.json, embedded and validated by LoadCatalog.
+// Handler does this for the worker (subject escalator.incident.insights):
+// it reads the shared service health snapshot (refreshing it when older
+// than MaxAge; a snapshot it cannot read fails the message, to be retried,
+// rather than posting a note without issues), posts the note with
+// AddWorkNoteOnce under the marker key insights-<first 16 hex of the
+// digest>-<revision of the digest it replaces>, then records the digest in
+// the KV bucket escalator_insights (key: the incident's sys_id). A crash
+// between the two finds the note by its marker on redelivery. Plan computes
+// the same without side effects, for replay --dry-run.
+//
+// The service synonym table (incident words → Microsoft 365 service, with
+// their weights) is serviceSynonyms in insights/services.go; the article
+// catalog is insights/articles.json, embedded and validated by LoadCatalog.
 package insights
