@@ -126,14 +126,14 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // drain stops fetching and settles everything this worker holds.
 func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.CancelFunc) {
-	deadline := time.NewTimer(w.cfg.DrainTimeout)
-	defer deadline.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.DrainTimeout)
+	defer cancel()
 
 	close(w.draining) // new and waiting deliveries are Nak'ed from now on
 	cc.Drain()
 	select {
 	case <-cc.Closed():
-	case <-deadline.C:
+	case <-ctx.Done():
 		cc.Stop()
 	}
 
@@ -142,9 +142,10 @@ func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.Cance
 	select {
 	case <-done:
 		return
-	case <-deadline.C:
+	case <-ctx.Done():
 	}
-	cancelHandlers()
+	// Settle first, then cancel: a handler returning ctx.Err() must not
+	// win the claim and turn the drain into a delayed retry.
 	w.mu.Lock()
 	pending := make([]*delivery, 0, len(w.active))
 	for d := range w.active {
@@ -158,6 +159,7 @@ func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.Cance
 			n++
 		}
 	}
+	cancelHandlers()
 	w.log.Warn("drain timed out; running handlers' messages returned for redelivery",
 		slog.Duration("drain_timeout", w.cfg.DrainTimeout), slog.Int("nakd", n))
 }

@@ -1,0 +1,104 @@
+package worker
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/streams"
+)
+
+// acks counts, per event id, the handler runs that succeeded (each is
+// followed by an Ack).
+type acks struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (a *acks) handler(work time.Duration) Handler {
+	return HandlerFunc(func(ctx context.Context, m *Message) error {
+		select {
+		case <-time.After(work):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		a.mu.Lock()
+		a.n[m.Event.ID]++
+		a.mu.Unlock()
+		return nil
+	})
+}
+
+func (a *acks) total() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := 0
+	for _, v := range a.n {
+		s += v
+	}
+	return s
+}
+
+func TestDrainLosesNothingAndHandlesNothingTwice(t *testing.T) {
+	const n = 200
+	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
+	all := ids("drain", n)
+	e.publish(t, all...)
+
+	a := &acks{n: map[string]int{}}
+	handlers := map[string]Handler{event.SubjectInsights: a.handler(5 * time.Millisecond)}
+	cfg := Config{Concurrency: 8, DrainTimeout: 5 * time.Second}
+	first, stop := e.start(t, handlers, cfg)
+	eventually(t, 10*time.Second, "a quarter handled", func() bool { return a.total() >= n/4 })
+	stop()
+	if first.InFlight() != 0 {
+		t.Fatalf("%d handlers in flight after Run returned", first.InFlight())
+	}
+	handledByFirst := a.total()
+	if handledByFirst >= n {
+		t.Fatalf("first worker handled everything before the cancel; the test proves nothing")
+	}
+
+	e.start(t, handlers, cfg)
+	eventually(t, 20*time.Second, "every event handled", func() bool { return a.total() >= n && e.settledAll(t) })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range all {
+		if a.n[id] != 1 {
+			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
+		}
+	}
+	t.Logf("first worker handled %d of %d before the drain", handledByFirst, n)
+}
+
+func TestDrainTimeoutNaksRunningHandler(t *testing.T) {
+	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
+	started := make(chan struct{}, 1)
+	stuck := HandlerFunc(func(ctx context.Context, _ *Message) error {
+		started <- struct{}{}
+		<-ctx.Done() // outlives the drain timeout
+		return ctx.Err()
+	})
+	_, stop := e.start(t, map[string]Handler{event.SubjectInsights: stuck}, Config{DrainTimeout: 100 * time.Millisecond})
+	e.publish(t, "stuck-1")
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler never started")
+	}
+	stop()
+
+	// The message was Nak'ed, not retried with a backoff nor lost: the next
+	// worker gets it at once, as its second delivery.
+	rec := &recorder{}
+	e.start(t, map[string]Handler{event.SubjectInsights: rec}, Config{})
+	eventually(t, 3*time.Second, "redelivered and acked", func() bool { return rec.count() == 1 && e.settledAll(t) })
+	if got := rec.snapshot()[0].numDelivered; got != 2 {
+		t.Fatalf("delivery count %d, want 2", got)
+	}
+	if n := e.dlqCount(t); n != 0 {
+		t.Fatalf("%d dead letters", n)
+	}
+}
