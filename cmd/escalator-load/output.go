@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+)
+
+func writeJSON(w io.Writer, rep *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+func writeTable(w io.Writer, rep *Report) error {
+	rate := "flat out"
+	if rep.Rate > 0 {
+		rate = fmt.Sprintf("%.0f events/s", rep.Rate)
+	}
+	server := "embedded nats-server"
+	if !rep.Embedded {
+		server = "external nats-server"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "escalator-load\tmode %s, %d events, %d workers × %d, %d senders × batch %d, %s, %s\n",
+		rep.Mode, rep.Events, rep.Workers, rep.WorkerConcurrency, rep.Concurrency, rep.Batch, rate, server)
+	fmt.Fprintln(tw, "end to end\t")
+	fmt.Fprintf(tw, "  sent\t%d in %.2fs\t%.0f events/s accepted\n", rep.Sent, rep.SendSeconds, rep.SendRate)
+	fmt.Fprintf(tw, "  handled\t%d in %.2fs\t%.0f events/s\t%d duplicates\n", rep.Handled, rep.Seconds, rep.Throughput, rep.Duplicates)
+	l := rep.Latency
+	fmt.Fprintf(tw, "  latency\tp50 %.2fms\tp90 %.2fms\tp99 %.2fms\tp99.9 %.2fms\tmax %.2fms\tmean %.2fms\n",
+		l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
+	c := rep.Compare
+	ack := "Ack"
+	if c.RawDoubleAck {
+		ack = "DoubleAck"
+	}
+	fmt.Fprintf(tw, "consume only\t%d stored events, fresh consumers\n", c.Events)
+	fmt.Fprintf(tw, "  worker (no-op)\t%.2fs\t%.0f events/s\t%d duplicates\n", c.WorkerSeconds, c.WorkerRate, c.WorkerDups)
+	fmt.Fprintf(tw, "  raw consume+%s\t%.2fs\t%.0f events/s\t%d duplicates\n", ack, c.RawSeconds, c.RawRate, c.RawDups)
+	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\n", c.Ratio)
+	fmt.Fprintf(tw, "peak RSS\t%.1f MiB (%s, whole process)\n", float64(rep.PeakRSS)/(1<<20), rep.PeakRSSSource)
+	return tw.Flush()
+}
+
+// progressLine rewrites one terminal line with the running phase.
+type progressLine struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (p *progressLine) show(pr Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "\r\033[K%s: sent %d, handled %d of %d (%.0f%%) in %.1fs",
+		pr.Phase, pr.Sent, pr.Seen, pr.Total, 100*float64(pr.Seen)/float64(max(pr.Total, 1)), pr.Elapsed.Seconds())
+}
+
+func (p *progressLine) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, "\r\033[K")
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testserver"
+)
+
+func TestRunCountsEveryEventOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"ingest batches", Config{Mode: ModeIngest, Batch: 30}},
+		{"ingest single events", Config{Mode: ModeIngest, Batch: 1, Concurrency: 4}},
+		{"direct", Config{Mode: ModeDirect, Batch: 25}},
+		{"direct at a fixed rate", Config{Mode: ModeDirect, Batch: 10, Rate: 2000, RawDoubleAck: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := testserver.NATS(t)
+			cfg := tt.cfg
+			cfg.NATSURL = srv.ClientURL()
+			cfg.Events, cfg.Workers, cfg.WorkerConcurrency = 200, 2, 8
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			rep, err := Run(ctx, cfg)
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			checkReport(t, rep, 200)
+		})
+	}
+}
+
+func checkReport(t *testing.T, rep *Report, n int) {
+	t.Helper()
+	if !rep.Complete() || rep.Sent != n || rep.Handled != n || rep.Compare.Events != n {
+		t.Errorf("sent %d, handled %d, compared %d; want %d each", rep.Sent, rep.Handled, rep.Compare.Events, n)
+	}
+	if rep.Duplicates != 0 || rep.Compare.WorkerDups != 0 || rep.Compare.RawDups != 0 {
+		t.Errorf("duplicates: end to end %d, worker %d, raw %d", rep.Duplicates, rep.Compare.WorkerDups, rep.Compare.RawDups)
+	}
+	if rep.Latency.Count != n {
+		t.Errorf("latency samples %d, want %d", rep.Latency.Count, n)
+	}
+	l := rep.Latency
+	if !(0 < l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) {
+		t.Errorf("percentiles out of order: %+v", l)
+	}
+	if rep.Throughput <= 0 || rep.SendRate <= 0 || rep.Compare.Ratio <= 0 {
+		t.Errorf("rates: throughput %g, send %g, ratio %g", rep.Throughput, rep.SendRate, rep.Compare.Ratio)
+	}
+	if rep.PeakRSS == 0 {
+		t.Error("no peak RSS")
+	}
+}
+
+func TestRunRefusesAStreamInUse(t *testing.T) {
+	srv := testserver.NATS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := Config{NATSURL: srv.ClientURL(), Events: 20, Workers: 1}
+	if _, err := Run(ctx, cfg); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	// The first run deleted the stream it created; make one that is not ours.
+	_, js := testserver.Connect(t, srv)
+	if _, err := js.CreateStream(ctx, streams.StreamConfig(streams.Config{}.WithDefaults())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, cfg); err == nil || !strings.Contains(err.Error(), "--delete-existing") {
+		t.Fatalf("want a refusal naming --delete-existing, got %v", err)
+	}
+	cfg.DeleteExisting = true
+	rep, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("run with --delete-existing: %v", err)
+	}
+	checkReport(t, rep, 20)
+}
+
+func TestMainOutputAndExitCodes(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-n", "50", "-workers", "1", "-output", "json"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("json output: %v\n%s", err, out.String())
+	}
+	checkReport(t, &rep, 50)
+	if !rep.Embedded {
+		t.Error("want the embedded server")
+	}
+
+	for _, args := range [][]string{{"-mode", "carrier-pigeon"}, {"-b", "501"}, {"-output", "xml"}, {"extra"}} {
+		out.Reset()
+		errOut.Reset()
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
