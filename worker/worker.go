@@ -34,8 +34,11 @@ type Worker struct {
 	inFlight atomic.Int64
 	wg       sync.WaitGroup
 
-	mu     sync.Mutex
-	active map[*delivery]struct{}
+	// mu guards stopping and active; a delivery joins wg only under mu
+	// and before stopping, so the drain's wg.Wait never races a wg.Add.
+	mu       sync.Mutex
+	stopping bool
+	active   map[*delivery]struct{}
 }
 
 // New validates cfg and returns a Worker that dispatches messages of cons to
@@ -129,6 +132,9 @@ func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.Cance
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.DrainTimeout)
 	defer cancel()
 
+	w.mu.Lock()
+	w.stopping = true
+	w.mu.Unlock()
 	close(w.draining) // new and waiting deliveries are Nak'ed from now on
 	cc.Drain()
 	select {
@@ -179,9 +185,15 @@ func (w *Worker) onMessage(m jetstream.Msg) {
 	}
 	d := &delivery{msg: m, received: time.Now()}
 	w.mu.Lock()
+	if w.stopping {
+		w.mu.Unlock()
+		<-w.slots
+		w.requeue(m)
+		return
+	}
 	w.active[d] = struct{}{}
-	w.mu.Unlock()
 	w.wg.Add(1)
+	w.mu.Unlock()
 	go func() {
 		defer w.wg.Done()
 		defer func() {
