@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/escalator/escalator/internal/event"
+
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -84,6 +86,9 @@ func (c *Config) validate() error {
 		if tok == "" {
 			errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_TOKENS: token %d is empty; remove the stray comma", i+1))
 		}
+	}
+	if c.MaxEvents > event.MaxBatch {
+		errs = append(errs, fmt.Errorf("ingest: max events %d exceeds the CloudEvents batch limit %d", c.MaxEvents, event.MaxBatch))
 	}
 	for _, p := range c.AllowCIDRs {
 		if !p.IsValid() {

@@ -33,6 +33,7 @@ const (
 // fixture is an ingest server in front of a real in-process JetStream.
 type fixture struct {
 	t       testing.TB
+	srv     *Server
 	nats    *server.Server
 	nc      *nats.Conn
 	js      jetstream.JetStream
@@ -74,6 +75,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	if err != nil {
 		t.Fatalf("new ingest server: %v", err)
 	}
+	f.srv = srv
 	f.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(f.ts.Close)
 	return f

@@ -2,12 +2,14 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/escalator/escalator/internal/event"
@@ -86,37 +88,39 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 	)
 	switch m {
 	case modeBatch:
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			// DecodeBatch words the JSON error the way every decoder does.
-			_, err := event.DecodeBatch(body)
-			return nil, decodeProblem(err)
+		var err error
+		events, err = event.DecodeBatch(body)
+		// A batch over the limit is refused whole, valid or not; the count
+		// is only taken apart from the decode when the decode failed.
+		n := len(events)
+		var types []struct {
+			Type string `json:"type"`
 		}
-		if len(raws) == 0 {
-			return nil, decodeProblem(event.ErrEmpty)
+		if err != nil && json.Unmarshal(body, &types) == nil {
+			n = len(types)
 		}
-		if len(raws) > maxEvents {
+		if n > maxEvents {
 			p := newProblem(http.StatusRequestEntityTooLarge, "too-many-events", "Too many events",
-				fmt.Sprintf("the batch holds %d events, at most %d are accepted per request", len(raws), maxEvents))
-			p.events = len(raws)
+				fmt.Sprintf("the batch holds %d events, at most %d are accepted per request", n, maxEvents))
+			p.events = n
 			return nil, p
 		}
-		events = make([]event.Event, len(raws))
-		for i, raw := range raws {
-			ev, err := event.Decode(raw)
-			var ve *event.ValidationError
-			if errors.As(err, &ve) {
-				for _, f := range ve.Fields {
-					f.Index = i
-					fields = append(fields, f)
+		var ve *event.ValidationError
+		if errors.As(err, &ve) && len(types) > 0 {
+			// Report internal types beside the other invalid fields.
+			fields := ve.Fields
+			for i, t := range types {
+				if event.Internal(t.Type) {
+					fields = append(fields, internalType(i, t.Type))
 				}
-				continue
-			} else if err != nil {
-				p := decodeProblem(err)
-				p.events = len(raws)
-				return nil, p
 			}
-			events[i] = ev
+			slices.SortStableFunc(fields, func(a, b event.FieldError) int { return cmp.Compare(a.Index, b.Index) })
+			err = &event.ValidationError{Fields: fields}
+		}
+		if err != nil {
+			p := decodeProblem(err)
+			p.events = n
+			return nil, p
 		}
 	case modeBinary:
 		if len(bytes.TrimSpace(body)) == 0 {
@@ -149,8 +153,7 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 	}
 	for i := range events {
 		if events[i].Type != "" && event.Internal(events[i].Type) {
-			fields = append(fields, event.FieldError{Index: index(i), Field: "type",
-				Detail: fmt.Sprintf("%q is an internal type Escalator raises itself; it cannot be posted", events[i].Type)})
+			fields = append(fields, internalType(index(i), events[i].Type))
 		}
 	}
 	if len(fields) > 0 {
@@ -159,6 +162,11 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 		return nil, p
 	}
 	return events, nil
+}
+
+func internalType(index int, eventType string) event.FieldError {
+	return event.FieldError{Index: index, Field: "type",
+		Detail: fmt.Sprintf("%q is an internal type Escalator raises itself; it cannot be posted", eventType)}
 }
 
 func decodeProblem(err error) *problem {

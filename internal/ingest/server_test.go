@@ -20,6 +20,7 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"no tokens", Config{}, "ESCALATOR_INGEST_TOKENS"},
 		{"empty token", Config{Tokens: []string{"a", ""}}, "ESCALATOR_INGEST_TOKENS"},
+		{"max events over the batch limit", Config{Tokens: []string{"a"}, MaxEvents: event.MaxBatch + 1}, "max events"},
 		{"bad cidr", Config{Tokens: []string{"a"}, AllowCIDRs: []netip.Prefix{{}}}, "ESCALATOR_INGEST_ALLOW_CIDRS"},
 	}
 	for _, tt := range tests {
