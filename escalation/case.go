@@ -37,8 +37,8 @@ type Case struct {
 	// TicketName is the deterministic ARM name of the ticket of this
 	// generation (TicketName(SysID, Generation)).
 	TicketName string `json:"ticket_name"`
-	// Generation counts the cases opened for the incident, from 1; a closed
-	// case is followed by a new generation under a new name.
+	// Generation counts the reopenings: 0 for the incident's first case,
+	// n for the case opened after n closed ones, each under its own name.
 	Generation int       `json:"generation"`
 	State      CaseState `json:"state"`
 	// CaseID is the ticket's supportTicketId once it was created.

@@ -16,6 +16,7 @@ import (
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testserver"
 	"github.com/escalator/escalator/internal/token"
+	"github.com/escalator/escalator/worker"
 )
 
 // testEnv is one test's real NATS (with Escalator's buckets) and simulator
@@ -30,6 +31,7 @@ type testEnv struct {
 	snow     *servicenow.Client
 	graph    *token.Source
 	arm      *token.Source
+	support  *escalation.SupportClient
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -68,7 +70,57 @@ func newTestEnv(t *testing.T) *testEnv {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if e.support, err = escalation.NewSupportClient(escalation.SupportConfig{
+		ARMURL: ts.URL, SubscriptionID: sim.DefaultSubscription, Tokens: e.arm,
+		HTTPClient: fastClient("arm"), PollInterval: time.Millisecond,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return e
+}
+
+// escalateConfig is a handler configuration over the environment's real
+// clients; tests adjust it before newEscalate.
+func (e *testEnv) escalateConfig() escalation.EscalateConfig {
+	return escalation.EscalateConfig{
+		Cases: e.cases, Accounts: e.accounts, Support: e.support, Notes: e.snow,
+		ServiceID: sim.Microsoft365ServiceID, ProblemClassificationID: sim.Microsoft365ProblemClassificationID,
+	}
+}
+
+func newEscalate(t *testing.T, cfg escalation.EscalateConfig) *escalation.EscalateHandler {
+	t.Helper()
+	h, err := escalation.NewEscalateHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (e *testEnv) updateHandler(t *testing.T, closeOnResolve bool) *escalation.UpdateHandler {
+	t.Helper()
+	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{
+		Cases: e.cases, Support: e.support, Notes: e.snow, CloseOnResolve: closeOnResolve,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// message wraps ev as the worker hands it to a handler.
+func message(ev *event.Event) *worker.Message {
+	return &worker.Message{Subject: ev.Subject(), Event: ev, NumDelivered: 1}
+}
+
+// caseOf reads the incident's case record.
+func (e *testEnv) caseOf(t *testing.T, sysID string) escalation.Case {
+	t.Helper()
+	c, _, err := e.cases.Get(context.Background(), sysID)
+	if err != nil {
+		t.Fatalf("case of %s: %v", sysID, err)
+	}
+	return c
 }
 
 // entraSource fetches client-credentials tokens from the simulator's Entra.

@@ -1,0 +1,139 @@
+package escalation
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strings"
+
+	"github.com/escalator/escalator/internal/event"
+)
+
+// Contact defaults, used when the event's escalation.contact leaves a
+// preference out.
+const (
+	DefaultContactMethod = "email"
+	DefaultTimeZone      = "UTC"
+	DefaultLanguage      = "en-us"
+	DefaultCountry       = "USA"
+)
+
+// testTitlePrefix marks the title of a case opened from a test environment.
+const testTitlePrefix = "[TEST] "
+
+// ticketProperties builds the ticket of ev's incident with acct as its
+// contact:
+//   - title and description from the escalation block, else from the
+//     incident; the description always names the incident and links back;
+//   - severity from the block, else mapped from the priority; minimal in a
+//     test environment;
+//   - contact names and address from the linked account; contact method,
+//     time zone, language and country from the block's contact, else the
+//     defaults (country: the account's usage location, else USA).
+func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) TicketProperties {
+	inc := ev.Data.Incident
+	esc := ev.Data.Escalation
+	if esc == nil {
+		esc = &event.Escalation{}
+	}
+	contact := esc.Contact
+	if contact == nil {
+		contact = &event.Contact{}
+	}
+
+	title := cmp.Or(strings.TrimSpace(esc.Title), strings.TrimSpace(inc.ShortDescription), "ServiceNow incident "+inc.Number)
+	severity := SeverityFromPriority(inc.Priority)
+	if esc.Severity != "" {
+		if s, err := ParseSeverity(esc.Severity); err == nil {
+			severity = s
+		} else {
+			h.log.Warn("escalation severity not understood, mapped from the priority instead",
+				"incident", inc.Number, "severity", esc.Severity, "priority", inc.Priority)
+		}
+	}
+	if h.cfg.TestEnvironment {
+		title = testTitlePrefix + title
+		severity = SeverityMinimal
+	}
+
+	country := DefaultCountry
+	if c, ok := CountryAlpha3(acct.UsageLocation); ok {
+		country = c
+	}
+	if c := strings.TrimSpace(contact.Country); c != "" {
+		if a3, ok := CountryAlpha3(c); ok && len(c) == 2 {
+			c = a3
+		}
+		country = strings.ToUpper(c)
+	}
+	method := strings.ToLower(cmp.Or(strings.TrimSpace(contact.PreferredContactMethod), DefaultContactMethod))
+	if method == "phone" && contact.Phone == "" {
+		method = DefaultContactMethod // a phone contact needs a number
+	}
+	first, last := acct.ContactName()
+	return TicketProperties{
+		Title:                     title,
+		Description:               description(ev, esc),
+		ServiceID:                 h.cfg.ServiceID,
+		ProblemClassificationID:   h.cfg.ProblemClassificationID,
+		Severity:                  severity,
+		AdvancedDiagnosticConsent: "No",
+		ContactDetails: ContactDetails{
+			FirstName:                first,
+			LastName:                 last,
+			PrimaryEmailAddress:      acct.Email,
+			PreferredContactMethod:   method,
+			PhoneNumber:              contact.Phone,
+			PreferredTimeZone:        cmp.Or(strings.TrimSpace(contact.TimeZone), DefaultTimeZone),
+			PreferredSupportLanguage: strings.ToLower(cmp.Or(strings.TrimSpace(contact.Language), DefaultLanguage)),
+			Country:                  country,
+		},
+	}
+}
+
+// description is the case description: the block's or the incident's
+// text, then where it comes from.
+func description(ev *event.Event, esc *event.Escalation) string {
+	inc := ev.Data.Incident
+	body := cmp.Or(strings.TrimSpace(esc.Description), strings.TrimSpace(inc.Description), strings.TrimSpace(inc.ShortDescription))
+	var b strings.Builder
+	if body != "" {
+		b.WriteString(body)
+		b.WriteString("\n\n")
+	}
+	b.WriteString("ServiceNow incident " + inc.Number)
+	if link := incidentLink(ev.Source, inc.SysID); link != "" {
+		b.WriteString(": " + link)
+	}
+	b.WriteString("\nEscalated by " + ev.Data.RequestedBy.UserName + " through Escalator.")
+	return b.String()
+}
+
+// incidentLink is the incident's URL on the instance the event came from,
+// or "" when the source is not an http(s) URL.
+func incidentLink(source, sysID string) string {
+	u, err := url.Parse(strings.TrimRight(source, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.String() + "/nav_to.do?uri=" + url.QueryEscape("incident.do?sys_id="+sysID)
+}
+
+// noteKey is a work-note marker key for id: id itself when it is short and
+// plain, else a digest (a marker must not hold '^', ']' or a line break,
+// and must stay a plain LIKE pattern).
+func noteKey(prefix, id string) string {
+	plain := len(id) <= 64 && id != ""
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '.' || r == ':') {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return prefix + "-" + id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return prefix + "-" + hex.EncodeToString(sum[:12])
+}

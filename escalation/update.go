@@ -1,0 +1,125 @@
+package escalation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/worker"
+)
+
+// CaseUpdater is what the update handler needs of the Azure Support API;
+// *SupportClient implements it.
+type CaseUpdater interface {
+	// CreateCommunication posts a message under a deterministic name: a
+	// repeat of the same name posts nothing new.
+	CreateCommunication(ctx context.Context, ticket, name string, c Communication) (Communication, error)
+	CloseTicket(ctx context.Context, name string) (Ticket, error)
+}
+
+// UpdateConfig configures NewUpdateHandler.
+type UpdateConfig struct {
+	Cases   *CaseStore     // required
+	Support CaseUpdater    // required
+	Notes   IncidentWriter // required
+	// CloseOnResolve closes the case when the incident is resolved, closed
+	// or canceled (ESCALATOR_CLOSE_CASE_ON_RESOLVE).
+	CloseOnResolve bool
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// UpdateHandler keeps an open case in step with its incident (subject
+// escalator.incident.update): a new work note becomes a case
+// communication, and a resolved incident closes the case.
+type UpdateHandler struct {
+	cfg UpdateConfig
+	log *slog.Logger
+}
+
+// NewUpdateHandler validates cfg and returns the handler.
+func NewUpdateHandler(cfg UpdateConfig) (*UpdateHandler, error) {
+	switch {
+	case cfg.Cases == nil:
+		return nil, errors.New("update handler: a case store is required")
+	case cfg.Support == nil:
+		return nil, errors.New("update handler: a support client is required")
+	case cfg.Notes == nil:
+		return nil, errors.New("update handler: a ServiceNow client is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &UpdateHandler{cfg: cfg, log: log}, nil
+}
+
+// Handle syncs msg's incident change to its open case. An incident without
+// a case, or whose case is not open, is acked with nothing done.
+func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
+	ev := msg.Event
+	if ev == nil {
+		return nil
+	}
+	inc := ev.Data.Incident
+	c, rev, err := h.cfg.Cases.Get(ctx, inc.SysID)
+	if errors.Is(err, ErrNoCase) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("update %s: %w", inc.Number, err)
+	}
+	if c.State != CaseOpen {
+		return nil
+	}
+	log := h.log.With("incident", inc.Number, "event", ev.ID, "case", c.CaseID, "ticket", c.TicketName)
+
+	// A note Escalator wrote (its markers) is not echoed back to Microsoft.
+	if note := workNote(ev.Data.Change); note != "" && !ownNote(note) {
+		_, err := h.cfg.Support.CreateCommunication(ctx, c.TicketName, CommunicationName(ev.ID), Communication{
+			Subject: "Update from ServiceNow " + inc.Number,
+			Body:    note,
+			Sender:  c.Contact, // the case's contact, the linked admin
+		})
+		if err != nil {
+			return fmt.Errorf("update %s: send work note to case %s: %w", inc.Number, c.CaseID, err)
+		}
+		log.InfoContext(ctx, "work note sent to the case")
+	}
+
+	if h.cfg.CloseOnResolve && servicenow.IsResolvedOrClosed(inc.State) {
+		// Close, note, then record: a crash before the record repeats the
+		// first two, which are idempotent; recording first could lose the note.
+		if _, err := h.cfg.Support.CloseTicket(ctx, c.TicketName); err != nil {
+			return fmt.Errorf("update %s: close case %s: %w", inc.Number, c.CaseID, err)
+		}
+		text := fmt.Sprintf("Microsoft case %s closed because the incident was resolved (ticket %s).", c.CaseID, c.TicketName)
+		if _, err := h.cfg.Notes.AddWorkNoteOnce(ctx, inc.SysID, "closed-"+c.TicketName, text); err != nil {
+			return fmt.Errorf("update %s: note the closed case: %w", inc.Number, err)
+		}
+		c.State, c.LastStatus = CaseClosed, "Closed"
+		if _, err := h.cfg.Cases.Update(ctx, c, rev); err != nil {
+			return fmt.Errorf("update %s: record case %s closed: %w", inc.Number, c.CaseID, err)
+		}
+		log.InfoContext(ctx, "case closed with the incident")
+	}
+	return nil
+}
+
+// workNote is the work note the change added, if any.
+func workNote(ch *event.Change) string {
+	if ch == nil {
+		return ""
+	}
+	return strings.TrimSpace(ch.WorkNote)
+}
+
+// ownNote reports whether a note carries one of Escalator's markers.
+func ownNote(note string) bool {
+	return strings.Contains(note, strings.TrimSuffix(servicenow.Marker(""), "]"))
+}
