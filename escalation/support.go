@@ -1,0 +1,414 @@
+package escalation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/outbound"
+)
+
+// SupportAPIVersion is the Azure Support API version spoken.
+const SupportAPIVersion = "2024-04-01"
+
+const (
+	defaultARMURL      = "https://management.azure.com"
+	supportMaxAnswer   = 4 << 20
+	supportMaxPages    = 100
+	ticketResourceType = "Microsoft.Support/supportTickets"
+	// existingSlack: a ticket a create answers 200/201 with that was created
+	// longer ago than this before the request was one that already existed.
+	existingSlack = 5 * time.Minute
+)
+
+// SupportClock is the time source of the operation polling.
+type SupportClock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// SupportConfig configures NewSupportClient.
+type SupportConfig struct {
+	// ARMURL is Azure Resource Manager's root. Default
+	// https://management.azure.com.
+	ARMURL string
+	// SubscriptionID the tickets are filed under; required.
+	SubscriptionID string
+	// Tokens supplies ARM access tokens (internal/token implements it);
+	// required.
+	Tokens interface {
+		AccessToken(ctx context.Context) (string, error)
+	}
+	// HTTPClient defaults to outbound.NewClient(outbound.Options{Name: "arm"}).
+	HTTPClient *http.Client
+	// PollInterval is the wait between polls of an asynchronous operation
+	// when the answer has no Retry-After. Default 5s.
+	PollInterval time.Duration
+	// PollTimeout bounds the polling of one operation. Default 5m.
+	PollTimeout time.Duration
+	// Clock defaults to the system clock.
+	Clock SupportClock
+}
+
+// SupportClient files and follows Azure support tickets
+// (Microsoft.Support, api-version 2024-04-01). It is safe for concurrent use.
+type SupportClient struct {
+	arm    *url.URL
+	sub    string
+	tokens interface {
+		AccessToken(ctx context.Context) (string, error)
+	}
+	http  *http.Client
+	poll  time.Duration
+	limit time.Duration
+	clock SupportClock
+}
+
+// NewSupportClient validates cfg and returns a SupportClient.
+func NewSupportClient(cfg SupportConfig) (*SupportClient, error) {
+	if cfg.Tokens == nil {
+		return nil, errors.New("support client: no token source")
+	}
+	if !validResourceName(cfg.SubscriptionID) {
+		return nil, fmt.Errorf("support client: subscription id %q is empty or malformed (ESCALATOR_AZURE_SUBSCRIPTION_ID)", cfg.SubscriptionID)
+	}
+	if cfg.ARMURL == "" {
+		cfg.ARMURL = defaultARMURL
+	}
+	arm, err := url.Parse(strings.TrimRight(cfg.ARMURL, "/"))
+	if err != nil || (arm.Scheme != "https" && arm.Scheme != "http") || arm.Host == "" {
+		return nil, fmt.Errorf("support client: ARM URL %q must be an absolute http(s) URL (ESCALATOR_ARM_URL)", cfg.ARMURL)
+	}
+	if cfg.PollInterval < 0 || cfg.PollTimeout < 0 {
+		return nil, fmt.Errorf("support client: negative poll interval %s or timeout %s", cfg.PollInterval, cfg.PollTimeout)
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.PollTimeout == 0 {
+		cfg.PollTimeout = 5 * time.Minute
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = outbound.NewClient(outbound.Options{Name: "arm"})
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	return &SupportClient{arm: arm, sub: cfg.SubscriptionID, tokens: cfg.Tokens, http: cfg.HTTPClient,
+		poll: cfg.PollInterval, limit: cfg.PollTimeout, clock: cfg.Clock}, nil
+}
+
+// ContactDetails is the case contact (the linked Microsoft 365 admin).
+type ContactDetails struct {
+	FirstName                string `json:"firstName"`
+	LastName                 string `json:"lastName"`
+	PrimaryEmailAddress      string `json:"primaryEmailAddress"`
+	PreferredContactMethod   string `json:"preferredContactMethod"`   // "email" or "phone"
+	PreferredTimeZone        string `json:"preferredTimeZone"`        // e.g. "Pacific Standard Time"
+	PreferredSupportLanguage string `json:"preferredSupportLanguage"` // e.g. "en-US"
+	Country                  string `json:"country"`                  // ISO 3166-1 alpha-3, e.g. "USA"
+	PhoneNumber              string `json:"phoneNumber,omitempty"`    // required with "phone"
+}
+
+// TicketProperties are a support ticket's properties. The read-only ones
+// are filled by Azure and never sent.
+type TicketProperties struct {
+	Title                     string         `json:"title"`
+	Description               string         `json:"description"`
+	ServiceID                 string         `json:"serviceId"`
+	ProblemClassificationID   string         `json:"problemClassificationId"`
+	Severity                  Severity       `json:"severity"`
+	AdvancedDiagnosticConsent string         `json:"advancedDiagnosticConsent"` // "Yes" or "No"
+	ContactDetails            ContactDetails `json:"contactDetails"`
+
+	// Read-only.
+	SupportTicketID                  string    `json:"supportTicketId,omitempty"`
+	Status                           string    `json:"status,omitempty"` // "Open", "Closed"
+	ServiceDisplayName               string    `json:"serviceDisplayName,omitempty"`
+	ProblemClassificationDisplayName string    `json:"problemClassificationDisplayName,omitempty"`
+	CreatedDate                      time.Time `json:"createdDate,omitzero"`
+	ModifiedDate                     time.Time `json:"modifiedDate,omitzero"`
+}
+
+// Ticket is a support ticket resource.
+type Ticket struct {
+	ID         string           `json:"id"`
+	Name       string           `json:"name"`
+	Type       string           `json:"type"`
+	Properties TicketProperties `json:"properties"`
+	// Existing says the create found the ticket already there (an earlier
+	// attempt or replay made it) and read it back.
+	Existing bool `json:"-"`
+}
+
+// Closed reports whether Azure says the ticket is closed.
+func (t Ticket) Closed() bool { return strings.EqualFold(t.Properties.Status, "closed") }
+
+// validate checks what the API requires of a create, so that a mistake is
+// one clear permanent error instead of a 400 after a round trip.
+func (p *TicketProperties) validate() error {
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"title", p.Title}, {"description", p.Description}, {"serviceId", p.ServiceID},
+		{"problemClassificationId", p.ProblemClassificationID},
+		{"contactDetails.firstName", p.ContactDetails.FirstName}, {"contactDetails.lastName", p.ContactDetails.LastName},
+		{"contactDetails.primaryEmailAddress", p.ContactDetails.PrimaryEmailAddress},
+		{"contactDetails.preferredContactMethod", p.ContactDetails.PreferredContactMethod},
+		{"contactDetails.preferredTimeZone", p.ContactDetails.PreferredTimeZone},
+		{"contactDetails.preferredSupportLanguage", p.ContactDetails.PreferredSupportLanguage},
+		{"contactDetails.country", p.ContactDetails.Country},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fault.Permanentf("ticket properties: missing %s", strings.Join(missing, ", "))
+	}
+	sev, err := ParseSeverity(string(p.Severity))
+	if err != nil {
+		return fmt.Errorf("ticket properties: %w", err)
+	}
+	p.Severity = sev
+	switch strings.ToLower(p.AdvancedDiagnosticConsent) {
+	case "yes":
+		p.AdvancedDiagnosticConsent = "Yes"
+	case "no":
+		p.AdvancedDiagnosticConsent = "No"
+	default:
+		return fault.Permanentf("ticket properties: advancedDiagnosticConsent %q: want Yes or No", p.AdvancedDiagnosticConsent)
+	}
+	return nil
+}
+
+// writable returns p without its read-only properties.
+func (p TicketProperties) writable() TicketProperties {
+	return TicketProperties{
+		Title: p.Title, Description: p.Description, ServiceID: p.ServiceID,
+		ProblemClassificationID: p.ProblemClassificationID, Severity: p.Severity,
+		AdvancedDiagnosticConsent: p.AdvancedDiagnosticConsent, ContactDetails: p.ContactDetails,
+	}
+}
+
+// CreateTicket files ticket name with p, waiting for the asynchronous
+// operation to finish, and returns the ticket as Azure then has it. If a
+// ticket of that name already exists (409 Conflict, or a 200/201 with a
+// ticket created well before this request) it is read back and returned with
+// Existing set: with deterministic names (TicketName) a repeated create
+// never files a second ticket.
+func (c *SupportClient) CreateTicket(ctx context.Context, name string, p TicketProperties) (Ticket, error) {
+	if err := checkName("ticket", name); err != nil {
+		return Ticket{}, fmt.Errorf("create support ticket: %w", err)
+	}
+	if err := p.validate(); err != nil {
+		return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, err)
+	}
+	start := c.clock.Now()
+	body := map[string]any{"properties": p.writable()}
+	resp, err := c.send(ctx, http.MethodPut, c.ticketURL(name, ""), body)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, err)
+	}
+	switch resp.StatusCode {
+	case http.StatusAccepted:
+		drainClose(resp)
+		if err := c.await(ctx, resp); err != nil {
+			return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, err)
+		}
+		return c.readBack(ctx, name, false)
+	case http.StatusConflict:
+		drainClose(resp)
+		return c.readBack(ctx, name, true)
+	case http.StatusOK, http.StatusCreated:
+		var t Ticket
+		err := decodeBody(resp, &t)
+		if err != nil || t.Name == "" {
+			return c.readBack(ctx, name, false)
+		}
+		if created := t.Properties.CreatedDate; !created.IsZero() && created.Before(start.Add(-existingSlack)) {
+			return c.readBack(ctx, name, true)
+		}
+		return t, nil
+	default:
+		return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, armError(resp))
+	}
+}
+
+// readBack GETs the ticket a create made or found.
+func (c *SupportClient) readBack(ctx context.Context, name string, existing bool) (Ticket, error) {
+	t, err := c.GetTicket(ctx, name)
+	if errors.Is(err, ErrTicketNotFound) && existing {
+		// The conflict was about something else (an operation still
+		// running?): worth another try, never a second ticket.
+		return Ticket{}, fault.AsTransient(fmt.Errorf("create support ticket %s: conflict, but the ticket cannot be read yet: %w", name, err), 0)
+	}
+	if err != nil {
+		return Ticket{}, err
+	}
+	t.Existing = existing
+	return t, nil
+}
+
+// GetTicket reads ticket name. A missing ticket matches ErrTicketNotFound.
+func (c *SupportClient) GetTicket(ctx context.Context, name string) (Ticket, error) {
+	if err := checkName("ticket", name); err != nil {
+		return Ticket{}, fmt.Errorf("get support ticket: %w", err)
+	}
+	var t Ticket
+	if err := c.getJSON(ctx, c.ticketURL(name, ""), &t); err != nil {
+		return Ticket{}, fmt.Errorf("get support ticket %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// CloseTicket sets ticket name's status to closed. Closing a closed ticket
+// succeeds.
+func (c *SupportClient) CloseTicket(ctx context.Context, name string) (Ticket, error) {
+	if err := checkName("ticket", name); err != nil {
+		return Ticket{}, fmt.Errorf("close support ticket: %w", err)
+	}
+	// The documented UpdateSupportTicket body has status at the top level.
+	resp, err := c.send(ctx, http.MethodPatch, c.ticketURL(name, ""), map[string]string{"status": "closed"})
+	if err != nil {
+		return Ticket{}, fmt.Errorf("close support ticket %s: %w", name, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		var t Ticket
+		if err := decodeBody(resp, &t); err != nil || t.Name == "" {
+			return c.GetTicket(ctx, name)
+		}
+		return t, nil
+	}
+	aerr := armError(resp)
+	if fault.Classify(aerr) == fault.Permanent && !errors.Is(aerr, ErrTicketNotFound) {
+		// Azure may refuse to close what is already closed.
+		if t, err := c.GetTicket(ctx, name); err == nil && t.Closed() {
+			return t, nil
+		}
+	}
+	return Ticket{}, fmt.Errorf("close support ticket %s: %w", name, aerr)
+}
+
+// CheckNameAvailability reports whether name is free for a new ticket.
+func (c *SupportClient) CheckNameAvailability(ctx context.Context, name string) (bool, error) {
+	if err := checkName("ticket", name); err != nil {
+		return false, fmt.Errorf("check support ticket name: %w", err)
+	}
+	u := c.subURL("/checkNameAvailability")
+	resp, err := c.send(ctx, http.MethodPost, u, map[string]string{"name": name, "type": ticketResourceType})
+	if err != nil {
+		return false, fmt.Errorf("check support ticket name %s: %w", name, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("check support ticket name %s: %w", name, armError(resp))
+	}
+	var out struct {
+		NameAvailable bool `json:"nameAvailable"`
+	}
+	if err := decodeBody(resp, &out); err != nil {
+		return false, fmt.Errorf("check support ticket name %s: %w", name, err)
+	}
+	return out.NameAvailable, nil
+}
+
+func (c *SupportClient) subURL(path string) string {
+	return c.arm.String() + "/subscriptions/" + url.PathEscape(c.sub) + "/providers/Microsoft.Support" + path +
+		"?api-version=" + SupportAPIVersion
+}
+
+// ticketURL is the URL of ticket name, plus sub (e.g. "/communications").
+func (c *SupportClient) ticketURL(name, sub string) string {
+	return c.subURL("/supportTickets/" + url.PathEscape(name) + sub)
+}
+
+// send makes one request with the bearer token and returns the answer
+// whatever its status; a POST or PATCH is marked safe to retry, as every
+// one this client sends is.
+func (c *SupportClient) send(ctx context.Context, method, u string, body any) (*http.Response, error) {
+	if err := c.sameOrigin(u); err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fault.AsPermanent(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, fault.AsPermanent(err)
+	}
+	tok, err := c.tokens.AccessToken(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("arm token: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method == http.MethodPost || method == http.MethodPatch {
+		req = outbound.Idempotent(req)
+	}
+	return c.http.Do(req)
+}
+
+// getJSON GETs u and decodes a 200 answer into v.
+func (c *SupportClient) getJSON(ctx context.Context, u string, v any) error {
+	resp, err := c.send(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return armError(resp)
+	}
+	return decodeBody(resp, v)
+}
+
+// sameOrigin refuses URLs (nextLink, operation URLs) that would carry the
+// token away from ARM.
+func (c *SupportClient) sameOrigin(u string) error {
+	p, err := url.Parse(u)
+	if err != nil {
+		return fault.AsPermanent(fmt.Errorf("bad URL: %w", err))
+	}
+	if p.Scheme != c.arm.Scheme || p.Host != c.arm.Host {
+		return fault.Permanentf("refusing to send the ARM token to %s://%s", p.Scheme, p.Host)
+	}
+	return nil
+}
+
+func decodeBody(resp *http.Response, v any) error {
+	defer drainClose(resp)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, supportMaxAnswer+1))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if len(b) > supportMaxAnswer {
+		return fault.Permanentf("answer larger than %d bytes", supportMaxAnswer)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
+	}
+	return nil
+}
+
+func drainClose(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}

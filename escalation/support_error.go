@@ -1,0 +1,118 @@
+package escalation
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/outbound"
+)
+
+// ErrTicketNotFound matches (errors.Is) an ARM answer 404: the support
+// ticket, or the communication asked for, does not exist.
+var ErrTicketNotFound = errors.New("support ticket not found")
+
+// ARMError is an Azure Resource Manager error answer
+// {"error":{"code","message","details":[…]}}, or the error of a failed
+// asynchronous operation (StatusCode 0).
+type ARMError struct {
+	StatusCode int // HTTP status; 0 for a failed asynchronous operation
+	Code       string
+	Message    string
+	Details    []ARMErrorDetail
+	Retry      time.Duration // the answer's Retry-After
+	Err        error         // the *outbound.StatusError behind it, if any
+}
+
+// ARMErrorDetail is one entry of an ARM error's details.
+type ARMErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Target  string `json:"target,omitempty"`
+}
+
+func (e *ARMError) Error() string {
+	var b strings.Builder
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, "azure support: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	} else {
+		b.WriteString("azure support: operation failed")
+	}
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	for _, d := range e.Details {
+		fmt.Fprintf(&b, " [%s: %s]", d.Code, d.Message)
+	}
+	return b.String()
+}
+
+func (e *ARMError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrTicketNotFound) hold for a 404.
+func (e *ARMError) Is(target error) bool {
+	return target == ErrTicketNotFound && e.StatusCode == http.StatusNotFound
+}
+
+// RetryAfter implements fault.RetryAfterer.
+func (e *ARMError) RetryAfter() time.Duration { return e.Retry }
+
+// transientOperationCodes are failure codes of asynchronous operations that
+// a later attempt may not meet.
+var transientOperationCodes = []string{
+	"InternalServerError", "ServiceUnavailable", "GatewayTimeout", "RequestTimeout",
+	"TooManyRequests", "Canceled", "OperationCanceled",
+}
+
+// FaultClass implements fault.Classifier: 408, 429 and 5xx are transient,
+// other 4xx permanent. A failed asynchronous operation is permanent unless
+// its code says the service failed or cancelled it.
+func (e *ARMError) FaultClass() fault.Class {
+	switch {
+	case e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusTooManyRequests, e.StatusCode >= 500:
+		return fault.Transient
+	case e.StatusCode != 0:
+		return fault.Permanent
+	}
+	for _, c := range transientOperationCodes {
+		if strings.EqualFold(c, e.Code) {
+			return fault.Transient
+		}
+	}
+	return fault.Permanent
+}
+
+// armErrorBody is the ARM error shape.
+type armErrorBody struct {
+	Error *struct {
+		Code    string           `json:"code"`
+		Message string           `json:"message"`
+		Details []ARMErrorDetail `json:"details"`
+	} `json:"error"`
+}
+
+// armError turns a non-2xx answer into an *ARMError; it reads and closes
+// the body.
+func armError(resp *http.Response) error {
+	err := outbound.CheckResponse(resp)
+	if err == nil {
+		return nil
+	}
+	e := &ARMError{StatusCode: resp.StatusCode, Err: err}
+	var se *outbound.StatusError
+	if errors.As(err, &se) {
+		e.Code, e.Message, e.Retry = se.Code, se.Message, se.Retry
+		var b armErrorBody
+		if json.Unmarshal(se.Body, &b) == nil && b.Error != nil {
+			e.Code, e.Message, e.Details = b.Error.Code, b.Error.Message, b.Error.Details
+		}
+	}
+	return e
+}
