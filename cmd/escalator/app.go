@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/escalator/escalator/internal/admin"
+	"github.com/escalator/escalator/internal/ingest"
+	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
+	"github.com/escalator/escalator/worker"
+)
+
+// appConfig is everything `serve` (and `dev`) runs with.
+type appConfig struct {
+	nats      natsConfig
+	redis     redisConfig
+	microsoft microsoftConfig
+	snow      serviceNowConfig
+	ingest    ingestConfig
+	worker    workerConfig
+	log       logConfig
+	adminAddr string
+
+	runIngest, runWorker bool
+}
+
+func (c *appConfig) flags(fs *pflag.FlagSet) {
+	c.nats.flags(fs)
+	c.redis.flags(fs)
+	c.microsoft.flags(fs)
+	c.snow.flags(fs)
+	c.ingest.flags(fs)
+	c.worker.flags(fs)
+	c.log.flags(fs)
+	fs.StringVar(&c.adminAddr, "admin-addr", ":9090", "admin listener: /healthz, /readyz, /metrics")
+	fs.BoolVar(&c.runIngest, "ingest", true, "run the HTTP ingest")
+	fs.BoolVar(&c.runWorker, "worker", true, "run the worker")
+}
+
+func (c *appConfig) validate() error {
+	if !c.runIngest && !c.runWorker {
+		return configError("--ingest and --worker", "are both false", "run at least one of them")
+	}
+	if err := c.log.validate(); err != nil {
+		return err
+	}
+	if c.runIngest {
+		if err := c.ingest.validate(); err != nil {
+			return err
+		}
+	}
+	if c.runWorker {
+		if err := c.worker.validate(); err != nil {
+			return err
+		}
+		if _, err := c.redis.key(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// App is one Escalator process: ingest, worker and admin listener over one
+// NATS connection. New builds and checks everything; Run serves; Close
+// releases what New acquired.
+type App struct {
+	cfg  appConfig
+	log  *slog.Logger
+	tel  *telemetry.Providers
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	res  *streams.Resources
+	pub  *streams.Publisher
+	work *worker.Worker
+
+	ingestLn, adminLn net.Listener
+	ingestSrv         *http.Server
+	adminSrv          *http.Server
+
+	// remotes are the Microsoft and ServiceNow clients (worker only).
+	remotes *remotes
+	// checks are readiness checks the handlers add.
+	checks []admin.Check
+	// background runs beside the worker until ctx ends (snapshot, ticks).
+	background []func(context.Context) error
+
+	closeOnce sync.Once
+	closers   []func(context.Context) error
+}
+
+// handlerSet builds the handlers by subject once the spine is up.
+type handlerSet func(ctx context.Context, a *App) (map[string]worker.Handler, error)
+
+// NewApp connects, provisions and builds every part; on any failure it
+// releases what it had acquired.
+func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry.Providers, handlers handlerSet) (a *App, err error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	a = &App{cfg: cfg, log: log, tel: tel}
+	defer func() {
+		if err != nil {
+			_ = a.Close(context.Background())
+			a = nil
+		}
+	}()
+	a.nc, a.js, err = connectNATS(cfg.nats, "escalator", log)
+	if err != nil {
+		return nil, err
+	}
+	a.onClose(func(context.Context) error { a.nc.Close(); return nil })
+	a.res, err = streams.Ensure(ctx, a.js, streams.Config{
+		Concurrency:     cfg.worker.Concurrency,
+		DuplicateWindow: duplicateWindow(cfg.worker),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("provision JetStream (stream %s, consumer %s, buckets): %w", streams.StreamName, streams.ConsumerName, err)
+	}
+	a.pub = streams.NewPublisher(a.js, tel.TracerProvider)
+
+	checks := []admin.Check{admin.NATSCheck(a.nc, a.js, streams.StreamName)}
+	if cfg.runWorker {
+		hs, err := handlers(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		a.work, err = worker.New(a.res.Consumer, a.js, hs, worker.Config{
+			Concurrency:    cfg.worker.Concurrency,
+			MaxDeliver:     streams.DefaultMaxDeliver,
+			Logger:         log,
+			TracerProvider: tel.TracerProvider,
+			MeterProvider:  tel.MeterProvider,
+			ConsumerName:   streams.ConsumerName,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+	}
+	if cfg.runIngest {
+		cidrs, _ := cfg.ingest.prefixes()
+		srv, err := ingest.New(ingest.Config{
+			Tokens:         cfg.ingest.Tokens,
+			AllowCIDRs:     cidrs,
+			Logger:         log,
+			TracerProvider: tel.TracerProvider,
+			MeterProvider:  tel.MeterProvider,
+		}, a.pub)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		if a.ingestLn, err = listen("ESCALATOR_INGEST_ADDR", cfg.ingest.Addr); err != nil {
+			return nil, err
+		}
+		a.ingestSrv = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	}
+	adm, err := admin.New(admin.Config{Logger: log, Gatherer: tel.Registry}, append(checks, a.checks...)...)
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	if a.adminLn, err = listen("ESCALATOR_ADMIN_ADDR", cfg.adminAddr); err != nil {
+		return nil, err
+	}
+	a.adminSrv = &http.Server{Handler: adm.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return a, nil
+}
+
+// duplicateWindow keeps the stream's Nats-Msg-Id memory at least as long as
+// the longest tick interval, so one tick per interval passes for the fleet.
+func duplicateWindow(w workerConfig) time.Duration {
+	d := streams.DefaultDuplicateWindow
+	for _, iv := range []time.Duration{w.HealthInterval, w.CaseSyncInterval} {
+		if iv > d {
+			d = iv
+		}
+	}
+	return d
+}
+
+func listen(variable, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, configError(variable, fmt.Sprintf("cannot listen on %s: %v", addr, err), "choose a free address")
+	}
+	return ln, nil
+}
+
+func (a *App) onClose(f func(context.Context) error) { a.closers = append(a.closers, f) }
+
+// IngestURL and AdminURL are where the listeners answer (":0" resolved).
+func (a *App) IngestURL() string { return "http://" + a.ingestLn.Addr().String() }
+func (a *App) AdminURL() string  { return "http://" + a.adminLn.Addr().String() }
+
+// Run serves until ctx is done, then shuts the listeners and drains the
+// worker: nothing in flight is lost.
+func (a *App) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	serve := func(srv *http.Server, ln net.Listener, name string) {
+		g.Go(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("%s listener: %w", name, err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		})
+	}
+	if a.ingestSrv != nil {
+		serve(a.ingestSrv, a.ingestLn, "ingest")
+	}
+	serve(a.adminSrv, a.adminLn, "admin")
+	if a.work != nil {
+		g.Go(func() error { return a.work.Run(ctx) })
+	}
+	for _, run := range a.background {
+		g.Go(func() error { return run(ctx) })
+	}
+	a.log.Info("escalator running", "ingest", a.ingestSrv != nil, "worker", a.work != nil, "admin", a.adminLn.Addr().String())
+	return g.Wait()
+}
+
+// Close releases connections, in reverse order of acquisition. It is
+// idempotent.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	a.closeOnce.Do(func() {
+		for _, ln := range []net.Listener{a.ingestLn, a.adminLn} {
+			if ln != nil {
+				_ = ln.Close()
+			}
+		}
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			errs = append(errs, a.closers[i](ctx))
+		}
+	})
+	return errors.Join(errs...)
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/escalator/escalator/internal/telemetry"
+	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/worker"
+)
+
+const testIngestToken = "test-token-0123456789abcdef"
+
+// startApp runs an App on loopback :0 ports against a private NATS server
+// with the given handlers, and stops it when the test ends.
+func startApp(t *testing.T, cfg appConfig, handlers handlerSet) *App {
+	t.Helper()
+	ns := testserver.NATS(t)
+	cfg.nats.URL = ns.ClientURL()
+	cfg.ingest.Addr, cfg.adminAddr = "127.0.0.1:0", "127.0.0.1:0"
+	if len(cfg.ingest.Tokens) == 0 {
+		cfg.ingest.Tokens = []string{testIngestToken}
+	}
+	if cfg.worker.Concurrency == 0 {
+		cfg.worker = workerConfig{Concurrency: 8, RoleInsights: defaultRoleInsights, RoleAdmin: defaultRoleAdmin,
+			CaseField: "correlation_id", CloseCaseOnResolve: true, HealthInterval: time.Minute, CaseSyncInterval: time.Minute}
+	}
+	cfg.log = logConfig{Level: "info", Format: "text"}
+	cfg.runIngest, cfg.runWorker = true, true
+	tel, err := telemetry.Setup(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := NewApp(ctx, cfg, log, tel, handlers)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("app.Run: %v", err)
+		}
+		_ = app.Close(context.Background())
+	})
+	return app
+}
+
+// recorder is a handler set that records the events each subject received.
+type recorder struct {
+	mu   sync.Mutex
+	seen map[string][]string // subject → event ids
+}
+
+func (r *recorder) handlers(context.Context, *App) (map[string]worker.Handler, error) {
+	h := worker.HandlerFunc(func(_ context.Context, m *worker.Message) error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.seen == nil {
+			r.seen = map[string][]string{}
+		}
+		r.seen[m.Subject] = append(r.seen[m.Subject], m.Event.ID)
+		return nil
+	})
+	out := map[string]worker.Handler{}
+	for _, s := range handledSubjects() {
+		out[s] = h
+	}
+	return out, nil
+}
+
+func (r *recorder) count(subject string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen[subject])
+}
+
+func postEvent(t *testing.T, url, file string) *http.Response {
+	t.Helper()
+	body, err := os.ReadFile("examples/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+testIngestToken)
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestAppSpineIngestToWorker(t *testing.T) {
+	var rec recorder
+	app := startApp(t, appConfig{}, rec.handlers)
+
+	for _, f := range []string{"insights-requested.json", "escalation-requested.json", "incident-updated.json", "insights-requested.json"} {
+		if resp := postEvent(t, app.IngestURL(), f); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("%s: status %d", f, resp.StatusCode)
+		}
+	}
+	waitFor(t, "three events handled", func() bool {
+		return rec.count("escalator.incident.insights") == 1 && rec.count("escalator.incident.escalate") == 1 &&
+			rec.count("escalator.incident.update") == 1
+	})
+
+	resp, err := http.Get(app.AdminURL() + "/readyz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(app.AdminURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"escalator_messages_total", "messaging_process_duration", "escalator_ingest_events_total"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/health"
+	"github.com/escalator/escalator/internal/outbound"
+	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/telemetry"
+	"github.com/escalator/escalator/internal/token"
+)
+
+// Token audiences.
+const (
+	graphResource = "https://graph.microsoft.com"
+	armResource   = "https://management.azure.com/"
+)
+
+// remotes are the clients of everything Escalator talks to beyond NATS:
+// token sources sharing one cache, and the Graph, Azure Support and
+// ServiceNow clients built on them.
+type remotes struct {
+	rdb        redis.UniversalClient // nil without ESCALATOR_REDIS_URL
+	cache      *token.Cache
+	graph      *token.Source
+	arm        *token.Source
+	snowTokens *token.Source // nil with basic auth
+
+	health    *health.Client
+	support   *escalation.SupportClient
+	directory *escalation.Directory
+	snow      *servicenow.Client
+}
+
+// newRemotes builds the clients; it makes no network call.
+func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *slog.Logger, tel *telemetry.Providers) (r *remotes, err error) {
+	if err := ms.validate(); err != nil {
+		return nil, err
+	}
+	if err := snow.validate(); err != nil {
+		return nil, err
+	}
+	key, err := rc.key()
+	if err != nil {
+		return nil, err
+	}
+	r = &remotes{}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	opts := token.CacheOptions{Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
+	if rc.URL != "" {
+		if r.rdb, err = newRedis(rc.URL); err != nil {
+			return nil, err
+		}
+		if err := token.InstrumentRedis(r.rdb, tel.TracerProvider, tel.MeterProvider); err != nil {
+			return nil, fmt.Errorf("instrument redis: %w", err)
+		}
+		if opts.Keyring, err = token.NewKeyring(key); err != nil {
+			return nil, configError("ESCALATOR_TOKEN_KEY", err.Error(), "generate one with `head -c 32 /dev/urandom | base64`")
+		}
+		opts.Redis = r.rdb
+	}
+	if r.cache, err = token.NewCache(opts); err != nil {
+		return nil, fmt.Errorf("token cache: %w", err)
+	}
+	httpClient := func(name string) *http.Client {
+		return outbound.NewClient(outbound.Options{Name: name, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider})
+	}
+	entra := func(resource string) (*token.Source, error) {
+		f, err := token.NewEntra(token.EntraConfig{
+			LoginURL: ms.LoginURL, Tenant: ms.Tenant, ClientID: ms.ClientID, ClientSecret: ms.ClientSecret,
+			Resource: resource, Version: ms.TokenEndpoint, HTTPClient: httpClient("entra"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return r.cache.Source(f, f.Identity()), nil
+	}
+	if r.graph, err = entra(graphResource); err != nil {
+		return nil, err
+	}
+	if r.arm, err = entra(armResource); err != nil {
+		return nil, err
+	}
+	if r.health, err = health.NewClient(health.ClientConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph")}); err != nil {
+		return nil, err
+	}
+	if r.directory, err = escalation.NewDirectory(escalation.DirectoryConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph")}); err != nil {
+		return nil, err
+	}
+	if r.support, err = escalation.NewSupportClient(escalation.SupportConfig{
+		ARMURL: ms.ARMURL, SubscriptionID: ms.SubscriptionID, Tokens: r.arm, HTTPClient: httpClient("arm"),
+	}); err != nil {
+		return nil, err
+	}
+	snowCfg := servicenow.Config{BaseURL: snow.URL, Username: snow.User, Password: snow.Password, HTTPClient: httpClient("servicenow")}
+	if snow.ClientID != "" {
+		f, err := token.NewServiceNow(token.ServiceNowConfig{InstanceURL: snow.URL, ClientID: snow.ClientID, ClientSecret: snow.ClientSecret, HTTPClient: httpClient("servicenow-oauth")})
+		if err != nil {
+			return nil, err
+		}
+		r.snowTokens = r.cache.Source(f, f.Identity())
+		snowCfg.Tokens = r.snowTokens
+	}
+	if r.snow, err = servicenow.New(snowCfg); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close stops the token cache's background work and closes Redis.
+func (r *remotes) Close() error {
+	var errs []error
+	if r.cache != nil {
+		errs = append(errs, r.cache.Close())
+	}
+	if r.rdb != nil {
+		errs = append(errs, r.rdb.Close())
+	}
+	return errors.Join(errs...)
+}

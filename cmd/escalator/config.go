@@ -1,0 +1,254 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Default role names: those of Microsoft's "Microsoft 365 support
+// integration" app, so existing ServiceNow role assignments keep working.
+const (
+	defaultRoleInsights = "x_mioms_m365_assis.insights_user"
+	defaultRoleAdmin    = "x_mioms_m365_assis.administrator"
+)
+
+// natsConfig reaches JetStream.
+type natsConfig struct {
+	URL   string // ESCALATOR_NATS_URL, comma-separated; required outside dev
+	Creds string // ESCALATOR_NATS_CREDS, a credentials file
+}
+
+func (c *natsConfig) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.URL, "nats-url", "", "NATS server URL(s), comma-separated")
+	fs.StringVar(&c.Creds, "nats-creds", "", "NATS credentials file")
+}
+
+func (c *natsConfig) validate() error {
+	if c.URL == "" {
+		return configError("ESCALATOR_NATS_URL", "is not set", "set it to your NATS server, e.g. nats://127.0.0.1:4222 (or run `escalator dev`, which embeds one)")
+	}
+	for _, u := range strings.Split(c.URL, ",") {
+		if _, err := url.Parse(strings.TrimSpace(u)); err != nil {
+			return configError("ESCALATOR_NATS_URL", fmt.Sprintf("has an invalid URL %q", u), "use nats://host:port[,nats://host:port]")
+		}
+	}
+	return nil
+}
+
+// redisConfig is the shared token cache.
+type redisConfig struct {
+	URL      string // ESCALATOR_REDIS_URL; empty = in-process cache
+	TokenKey string // ESCALATOR_TOKEN_KEY, base64 of 32 bytes; required with Redis
+}
+
+func (c *redisConfig) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.URL, "redis-url", "", "Redis for the shared token cache (redis://, rediss://, unix://; ?addr= for a cluster; ?master_name= for Sentinel); empty = in-process cache")
+	fs.StringVar(&c.TokenKey, "token-key", "", "base64 of 32 bytes that encrypts cached tokens (required with Redis)")
+	markSecret(fs, "token-key")
+}
+
+// key decodes the token key; an empty key is allowed only without Redis.
+func (c *redisConfig) key() ([]byte, error) {
+	if c.TokenKey == "" {
+		if c.URL != "" {
+			return nil, configError("ESCALATOR_TOKEN_KEY", "is not set but ESCALATOR_REDIS_URL is", "generate one with `head -c 32 /dev/urandom | base64` and give every replica the same value")
+		}
+		return nil, nil
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.TokenKey))
+	if err != nil || len(k) != 32 {
+		return nil, configError("ESCALATOR_TOKEN_KEY", "is not base64 of 32 bytes", "generate one with `head -c 32 /dev/urandom | base64`")
+	}
+	return k, nil
+}
+
+// microsoftConfig reaches Entra, Graph and Azure Resource Manager.
+type microsoftConfig struct {
+	Tenant                string
+	ClientID              string
+	ClientSecret          string
+	LoginURL              string
+	TokenEndpoint         string
+	GraphURL              string
+	ARMURL                string
+	SubscriptionID        string
+	SupportServiceID      string
+	ProblemClassification string
+}
+
+func (c *microsoftConfig) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Tenant, "tenant", "", "Microsoft 365 tenant domain, e.g. contoso.onmicrosoft.com")
+	fs.StringVar(&c.ClientID, "client-id", "", "Entra app registration client id")
+	fs.StringVar(&c.ClientSecret, "client-secret", "", "Entra app registration client secret (prefer ESCALATOR_CLIENT_SECRET_FILE)")
+	fs.StringVar(&c.LoginURL, "login-url", "https://login.microsoftonline.com", "token authority")
+	fs.StringVar(&c.TokenEndpoint, "token-endpoint", "v1", "v1 (/oauth2/token with resource) or v2 (/oauth2/v2.0/token with scope)")
+	fs.StringVar(&c.GraphURL, "graph-url", "https://graph.microsoft.com", "Microsoft Graph")
+	fs.StringVar(&c.ARMURL, "arm-url", "https://management.azure.com", "Azure Resource Manager")
+	fs.StringVar(&c.SubscriptionID, "azure-subscription-id", "", "subscription the support tickets are filed under")
+	fs.StringVar(&c.SupportServiceID, "support-service-id", "", "support ticket serviceId (GET /providers/Microsoft.Support/services)")
+	fs.StringVar(&c.ProblemClassification, "support-problem-classification-id", "", "support ticket problemClassificationId")
+	markSecret(fs, "client-secret")
+}
+
+func (c *microsoftConfig) validate() error {
+	required := []struct{ variable, value, fix string }{
+		{"ESCALATOR_TENANT", c.Tenant, "set it to your tenant domain, e.g. contoso.onmicrosoft.com"},
+		{"ESCALATOR_CLIENT_ID", c.ClientID, "set it to the Application (client) ID of the Entra app registration"},
+		{"ESCALATOR_CLIENT_SECRET", c.ClientSecret, "set it (or ESCALATOR_CLIENT_SECRET_FILE) to the secret's Value, not its ID"},
+	}
+	for _, r := range required {
+		if r.value == "" {
+			return configError(r.variable, "is not set", r.fix)
+		}
+	}
+	if c.TokenEndpoint != "v1" && c.TokenEndpoint != "v2" {
+		return configError("ESCALATOR_TOKEN_ENDPOINT", fmt.Sprintf("is %q", c.TokenEndpoint), "use v1 or v2")
+	}
+	for _, u := range []struct{ variable, value string }{
+		{"ESCALATOR_LOGIN_URL", c.LoginURL}, {"ESCALATOR_GRAPH_URL", c.GraphURL}, {"ESCALATOR_ARM_URL", c.ARMURL},
+	} {
+		if err := validHTTPURL(u.variable, u.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// supportConfigured reports whether escalation can file tickets.
+func (c *microsoftConfig) validateSupport() error {
+	required := []struct{ variable, value, fix string }{
+		{"ESCALATOR_AZURE_SUBSCRIPTION_ID", c.SubscriptionID, "set it to the Azure subscription the support tickets are filed under"},
+		{"ESCALATOR_SUPPORT_SERVICE_ID", c.SupportServiceID, "list the ids with GET /providers/Microsoft.Support/services, or run `escalator doctor`"},
+		{"ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID", c.ProblemClassification, "list the ids with GET /providers/Microsoft.Support/services/{id}/problemClassifications"},
+	}
+	for _, r := range required {
+		if r.value == "" {
+			return configError(r.variable, "is not set", r.fix)
+		}
+	}
+	return nil
+}
+
+// serviceNowConfig reaches the ServiceNow instance.
+type serviceNowConfig struct {
+	URL          string
+	ClientID     string
+	ClientSecret string
+	User         string // basic auth fallback when no OAuth client is set
+	Password     string
+}
+
+func (c *serviceNowConfig) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.URL, "servicenow-url", "", "ServiceNow instance, e.g. https://contoso.service-now.com")
+	fs.StringVar(&c.ClientID, "servicenow-client-id", "", "ServiceNow OAuth client id (client credentials at /oauth_token.do)")
+	fs.StringVar(&c.ClientSecret, "servicenow-client-secret", "", "ServiceNow OAuth client secret")
+	fs.StringVar(&c.User, "servicenow-user", "", "ServiceNow user for basic auth, when no OAuth client is set")
+	fs.StringVar(&c.Password, "servicenow-password", "", "ServiceNow password for basic auth")
+	markSecret(fs, "servicenow-client-secret", "servicenow-password")
+}
+
+func (c *serviceNowConfig) validate() error {
+	if c.URL == "" {
+		return configError("ESCALATOR_SERVICENOW_URL", "is not set", "set it to your instance, e.g. https://contoso.service-now.com")
+	}
+	if err := validHTTPURL("ESCALATOR_SERVICENOW_URL", c.URL); err != nil {
+		return err
+	}
+	switch {
+	case c.ClientID != "" && c.ClientSecret == "":
+		return configError("ESCALATOR_SERVICENOW_CLIENT_SECRET", "is not set", "set the OAuth client secret of the application registry entry")
+	case c.ClientID == "" && (c.User == "" || c.Password == ""):
+		return configError("ESCALATOR_SERVICENOW_CLIENT_ID", "is not set", "set the OAuth client id and secret (or ESCALATOR_SERVICENOW_USER and ESCALATOR_SERVICENOW_PASSWORD for basic auth)")
+	}
+	return nil
+}
+
+// ingestConfig is the HTTP ingest listener.
+type ingestConfig struct {
+	Addr   string
+	Tokens []string
+	CIDRs  []string
+}
+
+func (c *ingestConfig) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Addr, "ingest-addr", ":8080", "ingest listener")
+	fs.StringSliceVar(&c.Tokens, "ingest-tokens", nil, "bearer tokens accepted by ingest, comma-separated (several at once for rotation)")
+	fs.StringSliceVar(&c.CIDRs, "ingest-allow-cidrs", nil, "source networks allowed to post events (default all)")
+	markSecret(fs, "ingest-tokens")
+}
+
+func (c *ingestConfig) prefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.CIDRs {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return nil, configError("ESCALATOR_INGEST_ALLOW_CIDRS", fmt.Sprintf("has %q, which is not a CIDR", s), "use networks like 10.0.0.0/8,192.0.2.10/32")
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (c *ingestConfig) validate() error {
+	if len(c.Tokens) == 0 {
+		return configError("ESCALATOR_INGEST_TOKENS", "is not set", "set one or more bearer tokens (comma-separated) that the ServiceNow business rules send")
+	}
+	for _, t := range c.Tokens {
+		if len(strings.TrimSpace(t)) < 16 {
+			return configError("ESCALATOR_INGEST_TOKENS", "has a token shorter than 16 characters", "use long random tokens, e.g. `openssl rand -hex 32`")
+		}
+	}
+	_, err := c.prefixes()
+	return err
+}
+
+// logConfig chooses slog's level and format.
+type logConfig struct {
+	Level  string
+	Format string
+}
+
+func (c *logConfig) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.Format, "log-format", "json", "json or text")
+}
+
+func (c *logConfig) level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.Level)); err != nil {
+		return 0, configError("ESCALATOR_LOG_LEVEL", fmt.Sprintf("is %q", c.Level), "use debug, info, warn or error")
+	}
+	return l, nil
+}
+
+func (c *logConfig) validate() error {
+	if _, err := c.level(); err != nil {
+		return err
+	}
+	if c.Format != "json" && c.Format != "text" {
+		return configError("ESCALATOR_LOG_FORMAT", fmt.Sprintf("is %q", c.Format), "use json or text")
+	}
+	return nil
+}
+
+func validHTTPURL(variable, value string) error {
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return configError(variable, fmt.Sprintf("is %q, not an http(s) URL", value), "use a full URL such as https://host")
+	}
+	return nil
+}
+
+func positiveDuration(variable string, d time.Duration) error {
+	if d <= 0 {
+		return configError(variable, fmt.Sprintf("is %s", d), "use a positive duration such as 5m")
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// runRoot executes the CLI with args and an environment, returning stdout,
+// stderr and the error.
+func runRoot(t *testing.T, envm map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	root := newRoot(&out, &errb, func(k string) string { return envm[k] })
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), errb.String(), err
+}
+
+func TestEnvFillsUnsetFlags(t *testing.T) {
+	var got workerConfig
+	cmd := &cobra.Command{Use: "t"}
+	got.flags(cmd.Flags())
+	envm := map[string]string{"ESCALATOR_CONCURRENCY": "7", "ESCALATOR_ROLE_ADMIN": "custom.admin"}
+	if err := applyEnv(cmd, func(k string) string { return envm[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if got.Concurrency != 7 || got.RoleAdmin != "custom.admin" || got.RoleInsights != defaultRoleInsights {
+		t.Fatalf("config from env: %+v", got)
+	}
+}
+
+func TestFlagWinsOverEnv(t *testing.T) {
+	var c workerConfig
+	cmd := &cobra.Command{Use: "t"}
+	c.flags(cmd.Flags())
+	if err := cmd.Flags().Parse([]string{"--concurrency=3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnv(cmd, func(k string) string { return map[string]string{"ESCALATOR_CONCURRENCY": "9"}[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.Concurrency != 3 {
+		t.Fatalf("concurrency %d, want the flag's 3", c.Concurrency)
+	}
+}
+
+func TestSecretFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte("s3cret-value\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ms microsoftConfig
+	cmd := &cobra.Command{Use: "t"}
+	ms.flags(cmd.Flags())
+	if err := applyEnv(cmd, func(k string) string {
+		return map[string]string{"ESCALATOR_CLIENT_SECRET_FILE": path}[k]
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ms.ClientSecret != "s3cret-value" {
+		t.Fatalf("secret %q", ms.ClientSecret)
+	}
+}
+
+func TestBadConfigNamesTheVariable(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		variable string
+	}{
+		{"concurrency not a number", map[string]string{"ESCALATOR_CONCURRENCY": "lots"}, "ESCALATOR_CONCURRENCY"},
+		{"concurrency zero", map[string]string{"ESCALATOR_CONCURRENCY": "0", "ESCALATOR_NATS_URL": "nats://127.0.0.1:1", "ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123"}, "ESCALATOR_CONCURRENCY"},
+		{"no ingest tokens", map[string]string{"ESCALATOR_NATS_URL": "nats://127.0.0.1:1"}, "ESCALATOR_INGEST_TOKENS"},
+		{"short ingest token", map[string]string{"ESCALATOR_INGEST_TOKENS": "short"}, "ESCALATOR_INGEST_TOKENS"},
+		{"bad cidr", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_INGEST_ALLOW_CIDRS": "10.0.0.0/33"}, "ESCALATOR_INGEST_ALLOW_CIDRS"},
+		{"bad log level", map[string]string{"ESCALATOR_LOG_LEVEL": "loud"}, "ESCALATOR_LOG_LEVEL"},
+		{"redis without key", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_REDIS_URL": "redis://127.0.0.1:6379"}, "ESCALATOR_TOKEN_KEY"},
+		{"bad token key", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_TOKEN_KEY": "bm90IDMyIGJ5dGVz"}, "ESCALATOR_TOKEN_KEY"},
+		{"health sync without group", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_HEALTH_SYNC": "true", "ESCALATOR_HEALTH_CATEGORY": "x"}, "ESCALATOR_HEALTH_ASSIGNMENT_GROUP"},
+		{"bad secret file", map[string]string{"ESCALATOR_CLIENT_SECRET_FILE": "/nonexistent/secret"}, "ESCALATOR_CLIENT_SECRET_FILE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runRoot(t, tt.env, "serve")
+			if err == nil {
+				t.Fatal("serve started with bad configuration")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tt.variable) || strings.Contains(msg, "\n") {
+				t.Fatalf("want one line starting with %s, got %q", tt.variable, msg)
+			}
+		})
+	}
+}
+
+func TestSecretNotEchoedInErrors(t *testing.T) {
+	// A malformed secret value never appears in the error that rejects it.
+	_, _, err := runRoot(t, map[string]string{"ESCALATOR_INGEST_TOKENS": `"unterminated-secret-token`}, "serve")
+	if err == nil {
+		t.Fatal("accepted a malformed token list")
+	}
+	if strings.Contains(err.Error(), "unterminated-secret-token") {
+		t.Fatalf("secret echoed: %v", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := runRoot(t, nil, "version")
+	if err != nil || !strings.HasPrefix(out, "escalator ") || !strings.Contains(out, "go1.") {
+		t.Fatalf("version: %q, %v", out, err)
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// connectNATS dials the configured servers. Reconnects are unlimited: a
+// worker outlives a NATS rolling restart; /readyz says when it is away.
+func connectNATS(c natsConfig, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.Timeout(5 * time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }),
+	}
+	if c.Creds != "" {
+		opts = append(opts, nats.UserCredentials(c.Creds))
+	}
+	servers := strings.ReplaceAll(c.URL, " ", "")
+	nc, err := nats.Connect(servers, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to NATS at %s: %w (check ESCALATOR_NATS_URL, and ESCALATOR_NATS_CREDS if the server needs credentials)", redactURL(servers), err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return nc, js, nil
+}
+
+// redactURL drops user info from NATS URLs before they are printed.
+func redactURL(servers string) string {
+	parts := strings.Split(servers, ",")
+	for i, p := range parts {
+		if at := strings.LastIndex(p, "@"); at >= 0 {
+			if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
+				parts[i] = p[:scheme+3] + "***@" + p[at+1:]
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}
