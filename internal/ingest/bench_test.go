@@ -16,7 +16,7 @@ import (
 // nodes.
 func BenchmarkIngestBatch100(b *testing.B) {
 	const batch = 100
-	f := newFixture(b, fixtureOpts{})
+	f := newFixture(b, fixtureOpts{discardSpans: true})
 	client := f.ts.Client()
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	// Bodies are made before the clock starts: only ingest is measured.

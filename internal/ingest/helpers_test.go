@@ -46,6 +46,9 @@ type fixture struct {
 type fixtureOpts struct {
 	cfg      func(*Config)
 	noStream bool // leave JetStream without the ESCALATOR stream
+	// discardSpans records spans without keeping them (benchmarks: an
+	// exporter that never drains would grow the heap without bound).
+	discardSpans bool
 }
 
 func newFixture(t testing.TB, o fixtureOpts) *fixture {
@@ -61,6 +64,9 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		}
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(f.spans))
+	if o.discardSpans {
+		tp = sdktrace.NewTracerProvider()
+	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(f.metrics))
 	cfg := Config{
 		Tokens:         []string{tokenA, tokenB},
