@@ -30,6 +30,7 @@ func writeTable(w io.Writer, rep *Report) error {
 	fmt.Fprintf(tw, "  sent\t%d in %.2fs\t%.0f events/s accepted\n", rep.Sent, rep.SendSeconds, rep.SendRate)
 	fmt.Fprintf(tw, "  handled\t%d in %.2fs\t%.0f events/s\t%d duplicates\n", rep.Handled, rep.Seconds, rep.Throughput, rep.Duplicates)
 	l := rep.Latency
+	fmt.Fprintf(tw, "  cpu\t%.1f µs/event\t(whole process)\n", rep.CPUPerEvent)
 	fmt.Fprintf(tw, "  latency\tp50 %.2fms\tp90 %.2fms\tp99 %.2fms\tp99.9 %.2fms\tmax %.2fms\tmean %.2fms\n",
 		l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
 	c := rep.Compare
@@ -38,10 +39,13 @@ func writeTable(w io.Writer, rep *Report) error {
 		ack = "DoubleAck"
 	}
 	fmt.Fprintf(tw, "consume only\t%d stored events, fresh consumers\n", c.Events)
-	fmt.Fprintf(tw, "  worker (no-op)\t%.2fs\t%.0f events/s\t%d duplicates\n", c.WorkerSeconds, c.WorkerRate, c.WorkerDups)
-	fmt.Fprintf(tw, "  raw consume+%s\t%.2fs\t%.0f events/s\t%d duplicates\n", ack, c.RawSeconds, c.RawRate, c.RawDups)
-	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\n", c.Ratio)
+	fmt.Fprintf(tw, "  worker (no-op)\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\n",
+		c.WorkerSeconds, c.WorkerRate, c.WorkerCPU, c.WorkerDups)
+	fmt.Fprintf(tw, "  raw consume+%s\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\n",
+		ack, c.RawSeconds, c.RawRate, c.RawCPU, c.RawDups)
+	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\tby cpu %.2f\n", c.Ratio, c.CPURatio)
 	fmt.Fprintf(tw, "peak RSS\t%.1f MiB (%s, whole process)\n", float64(rep.PeakRSS)/(1<<20), rep.PeakRSSSource)
+	fmt.Fprintf(tw, "machine\t%d cpus, load average %.2f at start, %.2f at end\n", rep.NumCPU, rep.LoadStart, rep.LoadEnd)
 	return tw.Flush()
 }
 

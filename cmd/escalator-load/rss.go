@@ -6,7 +6,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
+
+// Process and machine readings: peak RSS, CPU time, load average.
 
 // peakRSS is the process's peak resident set size in bytes: VmHWM from
 // /proc/self/status, or where there is none (not Linux) the memory the Go
@@ -44,4 +48,29 @@ func vmHWM(path string) (uint64, bool) {
 		return kb * 1024, true
 	}
 	return 0, false
+}
+
+// cpuTime is the CPU time (user + system) the whole process has used,
+// embedded nats-server included; zero where getrusage is unavailable.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAvg is the machine's one-minute load average (0 if unknown): on a
+// shared machine, wall-clock rates mean little without it.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }

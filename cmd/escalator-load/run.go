@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/escalator/escalator/internal/ingest"
@@ -121,12 +122,20 @@ type Report struct {
 	Seconds     float64 `json:"seconds"`      // first send to last first sighting
 	Throughput  float64 `json:"events_per_second"`
 	Latency     Latency `json:"latency"` // hand-off to handler
+	// CPUPerEvent is the process's CPU time (senders, ingest, workers and
+	// the embedded server together) per event, in µs: unlike the rates it
+	// does not depend on what else the machine runs.
+	CPUPerEvent float64 `json:"cpu_us_per_event"`
 
 	// Consume only: the stored events read again through fresh consumers.
 	Compare Compare `json:"compare"`
 
 	PeakRSS       uint64 `json:"peak_rss_bytes"`
 	PeakRSSSource string `json:"peak_rss_source"`
+	// NumCPU and the one-minute load average at the start and the end.
+	NumCPU    int     `json:"num_cpu"`
+	LoadStart float64 `json:"load_avg_start"`
+	LoadEnd   float64 `json:"load_avg_end"`
 }
 
 // Compare is the worker runtime against a minimal consume+ack loop, each
@@ -140,7 +149,13 @@ type Compare struct {
 	RawRate       float64 `json:"raw_rate"`
 	RawDups       int     `json:"raw_duplicates"`
 	RawDoubleAck  bool    `json:"raw_double_ack"`
-	Ratio         float64 `json:"ratio"` // worker/raw
+	Ratio         float64 `json:"ratio"` // worker/raw events/s
+	// WorkerCPU and RawCPU are process CPU µs per event (the embedded
+	// server's share included); CPURatio is RawCPU/WorkerCPU, the ratio
+	// the rates would have on an otherwise idle, CPU-bound machine.
+	WorkerCPU float64 `json:"worker_cpu_us_per_event"`
+	RawCPU    float64 `json:"raw_cpu_us_per_event"`
+	CPURatio  float64 `json:"cpu_ratio"`
 }
 
 // Complete reports whether every event was handled, in both phases.
@@ -158,8 +173,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{
 		Mode: cfg.Mode, Events: cfg.Events, Workers: cfg.Workers, Concurrency: cfg.Concurrency,
 		Batch: cfg.Batch, Rate: cfg.Rate, WorkerConcurrency: cfg.WorkerConcurrency, Embedded: cfg.NATSURL == "",
+		NumCPU: runtime.NumCPU(), LoadStart: loadAvg(),
 	}
-	defer func() { rep.PeakRSS, rep.PeakRSSSource = peakRSS() }()
+	defer func() {
+		rep.PeakRSS, rep.PeakRSSSource = peakRSS()
+		rep.LoadEnd = loadAvg()
+	}()
 
 	e, err := openEnv(ctx, cfg)
 	if err != nil {
@@ -202,6 +221,7 @@ func endToEnd(ctx context.Context, e *env, cfg Config, prefix string, rep *Repor
 	defer stopSender()
 
 	tr := newTracker(prefix, cfg.Events, true)
+	cpu0 := cpuTime()
 	ws, err := startWorkers(ctx, e, cfg, streams.ConsumerName, tr)
 	if err != nil {
 		return errors.Join(err, ws.stop())
@@ -215,8 +235,10 @@ func endToEnd(ctx context.Context, e *env, cfg Config, prefix string, rep *Repor
 	if sendErr != nil {
 		waitErr = fmt.Errorf("send: %w", sendErr)
 	}
+	cpu := cpuTime() - cpu0
 	stopErr := ws.stop()
 
+	rep.CPUPerEvent = perEvent(cpu, int(tr.unique.Load()))
 	rep.Sent = int(tr.nSent.Load())
 	rep.SendSeconds = tr.sendSpan().Seconds()
 	if rep.SendSeconds > 0 {
@@ -289,10 +311,11 @@ func compare(ctx context.Context, e *env, cfg Config, prefix string, rep *Report
 		secs  *float64
 		rate  *float64
 		dups  *int
+		cpu   *float64
 	}
 	phases := []phase{
-		{"raw consume+ack", startRaw, &c.RawSeconds, &c.RawRate, &c.RawDups},
-		{"worker (no-op)", startWorkers, &c.WorkerSeconds, &c.WorkerRate, &c.WorkerDups},
+		{"raw consume+ack", startRaw, &c.RawSeconds, &c.RawRate, &c.RawDups, &c.RawCPU},
+		{"worker (no-op)", startWorkers, &c.WorkerSeconds, &c.WorkerRate, &c.WorkerDups, &c.WorkerCPU},
 	}
 	seen := cfg.Events
 	for i, p := range phases {
@@ -302,10 +325,12 @@ func compare(ctx context.Context, e *env, cfg Config, prefix string, rep *Report
 		}
 		tr := newTracker(prefix, cfg.Events, false)
 		tr.markSent(0, 0) // the clock starts now
+		cpu0 := cpuTime()
 		cs, err := p.start(ctx, e, cfg, durable, tr)
 		if err == nil {
 			err = wait(ctx, cfg, p.name, tr, nil)
 		}
+		*p.cpu = perEvent(cpuTime()-cpu0, int(tr.unique.Load()))
 		err = errors.Join(err, cs.stop())
 		*p.secs = tr.span().Seconds()
 		if *p.secs > 0 {
@@ -323,7 +348,18 @@ func compare(ctx context.Context, e *env, cfg Config, prefix string, rep *Report
 	if c.RawRate > 0 {
 		c.Ratio = c.WorkerRate / c.RawRate
 	}
+	if c.WorkerCPU > 0 {
+		c.CPURatio = c.RawCPU / c.WorkerCPU
+	}
 	return nil
+}
+
+// perEvent is cpu per event in µs.
+func perEvent(cpu time.Duration, events int) float64 {
+	if events == 0 {
+		return 0
+	}
+	return float64(cpu) / float64(time.Microsecond) / float64(events)
 }
 
 // wait blocks until every event was seen, the senders failed, ctx ended or

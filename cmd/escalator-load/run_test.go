@@ -57,8 +57,11 @@ func checkReport(t *testing.T, rep *Report, n int) {
 	if rep.Throughput <= 0 || rep.SendRate <= 0 || rep.Compare.Ratio <= 0 {
 		t.Errorf("rates: throughput %g, send %g, ratio %g", rep.Throughput, rep.SendRate, rep.Compare.Ratio)
 	}
-	if rep.PeakRSS == 0 {
-		t.Error("no peak RSS")
+	if rep.CPUPerEvent <= 0 || rep.Compare.WorkerCPU <= 0 || rep.Compare.RawCPU <= 0 || rep.Compare.CPURatio <= 0 {
+		t.Errorf("cpu per event: end to end %g, worker %g, raw %g", rep.CPUPerEvent, rep.Compare.WorkerCPU, rep.Compare.RawCPU)
+	}
+	if rep.PeakRSS == 0 || rep.NumCPU == 0 {
+		t.Errorf("peak RSS %d, cpus %d", rep.PeakRSS, rep.NumCPU)
 	}
 }
 
