@@ -61,15 +61,13 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) Ticket
 	if c, ok := CountryAlpha3(acct.UsageLocation); ok {
 		country = c
 	}
-	if c := strings.TrimSpace(contact.Country); c != "" {
-		if a3, ok := CountryAlpha3(c); ok && len(c) == 2 {
-			c = a3
-		}
-		country = strings.ToUpper(c)
+	if c, ok := contactCountry(contact.Country); ok {
+		country = c
 	}
-	method := strings.ToLower(cmp.Or(strings.TrimSpace(contact.PreferredContactMethod), DefaultContactMethod))
-	if method == "phone" && contact.Phone == "" {
-		method = DefaultContactMethod // a phone contact needs a number
+	// The API knows email and phone; phone needs a number.
+	method := DefaultContactMethod
+	if strings.EqualFold(strings.TrimSpace(contact.PreferredContactMethod), "phone") && strings.TrimSpace(contact.Phone) != "" {
+		method = "phone"
 	}
 	first, last := acct.ContactName()
 	return TicketProperties{
@@ -84,12 +82,30 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) Ticket
 			LastName:                 last,
 			PrimaryEmailAddress:      acct.Email,
 			PreferredContactMethod:   method,
-			PhoneNumber:              contact.Phone,
+			PhoneNumber:              strings.TrimSpace(contact.Phone),
 			PreferredTimeZone:        cmp.Or(strings.TrimSpace(contact.TimeZone), DefaultTimeZone),
 			PreferredSupportLanguage: strings.ToLower(cmp.Or(strings.TrimSpace(contact.Language), DefaultLanguage)),
 			Country:                  country,
 		},
 	}
+}
+
+// contactCountry reads a country given as an ISO 3166-1 alpha-2 or
+// alpha-3 code; anything else is not used.
+func contactCountry(c string) (string, bool) {
+	c = strings.ToUpper(strings.TrimSpace(c))
+	switch len(c) {
+	case 2:
+		return CountryAlpha3(c)
+	case 3:
+		for _, r := range c {
+			if r < 'A' || r > 'Z' {
+				return "", false
+			}
+		}
+		return c, true
+	}
+	return "", false
 }
 
 // description is the case description: the block's or the incident's
