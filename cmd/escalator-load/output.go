@@ -26,13 +26,19 @@ func writeTable(w io.Writer, rep *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "escalator-load\tmode %s, %d events, %d workers × %d, %d senders × batch %d, %s, %s\n",
 		rep.Mode, rep.Events, rep.Workers, rep.WorkerConcurrency, rep.Concurrency, rep.Batch, rate, server)
-	fmt.Fprintln(tw, "end to end\t")
+	if rep.SendOnly {
+		fmt.Fprintln(tw, "send only\tno workers running")
+	} else {
+		fmt.Fprintln(tw, "end to end\t")
+	}
 	fmt.Fprintf(tw, "  sent\t%d in %.2fs\t%.0f events/s accepted\n", rep.Sent, rep.SendSeconds, rep.SendRate)
-	fmt.Fprintf(tw, "  handled\t%d in %.2fs\t%.0f events/s\t%d duplicates\n", rep.Handled, rep.Seconds, rep.Throughput, rep.Duplicates)
-	l := rep.Latency
+	if !rep.SendOnly {
+		fmt.Fprintf(tw, "  handled\t%d in %.2fs\t%.0f events/s\t%d duplicates\n", rep.Handled, rep.Seconds, rep.Throughput, rep.Duplicates)
+		l := rep.Latency
+		fmt.Fprintf(tw, "  latency\tp50 %.2fms\tp90 %.2fms\tp99 %.2fms\tp99.9 %.2fms\tmax %.2fms\tmean %.2fms\n",
+			l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
+	}
 	fmt.Fprintf(tw, "  cpu\t%.1f µs/event\t(whole process)\n", rep.CPUPerEvent)
-	fmt.Fprintf(tw, "  latency\tp50 %.2fms\tp90 %.2fms\tp99 %.2fms\tp99.9 %.2fms\tmax %.2fms\tmean %.2fms\n",
-		l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
 	c := rep.Compare
 	ack := "Ack"
 	if c.RawDoubleAck {

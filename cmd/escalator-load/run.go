@@ -36,6 +36,9 @@ type Config struct {
 	// MaxAckPending of the consumers; default streams' (4×WorkerConcurrency,
 	// shared by all K workers, as in production).
 	MaxAckPending int
+	// SendOnly runs no workers while sending: ingest's (or JetStream's)
+	// rate alone. Latency is not measured; the comparison still runs.
+	SendOnly bool
 	// RawDoubleAck makes the raw loop wait for each ack's confirmation, as
 	// the worker does, to separate that cost from the runtime's own.
 	RawDoubleAck bool
@@ -110,6 +113,7 @@ type Report struct {
 	Batch             int     `json:"batch"`
 	Rate              float64 `json:"rate"` // offered; 0 = flat out
 	WorkerConcurrency int     `json:"worker_concurrency"`
+	SendOnly          bool    `json:"send_only"`
 	Embedded          bool    `json:"embedded_nats"`
 
 	// End to end: events sent through ingest (or publish) while the K
@@ -117,7 +121,7 @@ type Report struct {
 	Sent        int     `json:"sent"`         // acknowledged by ingest/JetStream
 	SendSeconds float64 `json:"send_seconds"` // first send to last acknowledgement
 	SendRate    float64 `json:"send_rate"`    // events/s accepted
-	Handled     int     `json:"handled"`      // distinct events the handlers saw
+	Handled     int     `json:"handled"`      // distinct events the handlers saw (0 with SendOnly)
 	Duplicates  int     `json:"duplicates"`   // sightings beyond the first
 	Seconds     float64 `json:"seconds"`      // first send to last first sighting
 	Throughput  float64 `json:"events_per_second"`
@@ -160,7 +164,7 @@ type Compare struct {
 
 // Complete reports whether every event was handled, in both phases.
 func (r *Report) Complete() bool {
-	return r.Handled == r.Events && r.Sent == r.Events && r.Compare.Events == r.Events
+	return (r.SendOnly || r.Handled == r.Events) && r.Sent == r.Events && r.Compare.Events == r.Events
 }
 
 // Run executes the scenario: the end-to-end phase, then the comparison.
@@ -172,7 +176,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep := &Report{
 		Mode: cfg.Mode, Events: cfg.Events, Workers: cfg.Workers, Concurrency: cfg.Concurrency,
-		Batch: cfg.Batch, Rate: cfg.Rate, WorkerConcurrency: cfg.WorkerConcurrency, Embedded: cfg.NATSURL == "",
+		Batch: cfg.Batch, Rate: cfg.Rate, WorkerConcurrency: cfg.WorkerConcurrency, SendOnly: cfg.SendOnly, Embedded: cfg.NATSURL == "",
 		NumCPU: runtime.NumCPU(), LoadStart: loadAvg(),
 	}
 	defer func() {
@@ -222,15 +226,22 @@ func endToEnd(ctx context.Context, e *env, cfg Config, prefix string, rep *Repor
 
 	tr := newTracker(prefix, cfg.Events, true)
 	cpu0 := cpuTime()
-	ws, err := startWorkers(ctx, e, cfg, streams.ConsumerName, tr)
-	if err != nil {
-		return errors.Join(err, ws.stop())
+	ws := &consumers{}
+	if !cfg.SendOnly {
+		ws, err = startWorkers(ctx, e, cfg, streams.ConsumerName, tr)
+		if err != nil {
+			return errors.Join(err, ws.stop())
+		}
 	}
 	var sendErr error
 	sendDone := make(chan struct{})
 	go func() { defer close(sendDone); sendErr = sendAll(ctx, cfg, tr, s) }()
 
-	waitErr := wait(ctx, cfg, "end to end", tr, sendDone)
+	phase, finished, sending := "end to end", (<-chan struct{})(tr.done), (<-chan struct{})(sendDone)
+	if cfg.SendOnly {
+		phase, finished, sending = "send only", sendDone, nil
+	}
+	waitErr := wait(ctx, cfg, phase, tr, finished, sending)
 	<-sendDone // the handlers may see the last batch before ingest answers
 	if sendErr != nil {
 		waitErr = fmt.Errorf("send: %w", sendErr)
@@ -238,7 +249,7 @@ func endToEnd(ctx context.Context, e *env, cfg Config, prefix string, rep *Repor
 	cpu := cpuTime() - cpu0
 	stopErr := ws.stop()
 
-	rep.CPUPerEvent = perEvent(cpu, int(tr.unique.Load()))
+	rep.CPUPerEvent = perEvent(cpu, int(max(tr.unique.Load(), tr.nSent.Load())))
 	rep.Sent = int(tr.nSent.Load())
 	rep.SendSeconds = tr.sendSpan().Seconds()
 	if rep.SendSeconds > 0 {
@@ -328,7 +339,7 @@ func compare(ctx context.Context, e *env, cfg Config, prefix string, rep *Report
 		cpu0 := cpuTime()
 		cs, err := p.start(ctx, e, cfg, durable, tr)
 		if err == nil {
-			err = wait(ctx, cfg, p.name, tr, nil)
+			err = wait(ctx, cfg, p.name, tr, tr.done, nil)
 		}
 		*p.cpu = perEvent(cpuTime()-cpu0, int(tr.unique.Load()))
 		err = errors.Join(err, cs.stop())
@@ -364,7 +375,7 @@ func perEvent(cpu time.Duration, events int) float64 {
 
 // wait blocks until every event was seen, the senders failed, ctx ended or
 // nothing was seen for StallTimeout, reporting progress meanwhile.
-func wait(ctx context.Context, cfg Config, phase string, tr *tracker, sendDone <-chan struct{}) error {
+func wait(ctx context.Context, cfg Config, phase string, tr *tracker, finished, sendDone <-chan struct{}) error {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
@@ -378,7 +389,7 @@ func wait(ctx context.Context, cfg Config, phase string, tr *tracker, sendDone <
 	defer report()
 	for {
 		select {
-		case <-tr.done:
+		case <-finished:
 			return nil
 		case <-sendDone:
 			if tr.nSent.Load() < int64(tr.total) {
@@ -389,10 +400,11 @@ func wait(ctx context.Context, cfg Config, phase string, tr *tracker, sendDone <
 			return ctx.Err()
 		case <-tick.C:
 			report()
-			if n := tr.unique.Load(); n != last {
+			if n := tr.unique.Load() + tr.nSent.Load(); n != last {
 				last, lastChange = n, time.Now()
 			} else if time.Since(lastChange) > cfg.StallTimeout {
-				return fmt.Errorf("%s stalled: %d of %d events handled, none for %s", phase, n, tr.total, cfg.StallTimeout)
+				return fmt.Errorf("%s stalled: %d sent, %d of %d handled, no progress for %s",
+					phase, tr.nSent.Load(), tr.unique.Load(), tr.total, cfg.StallTimeout)
 			}
 		}
 	}

@@ -17,6 +17,7 @@ func TestRunCountsEveryEventOnce(t *testing.T) {
 		name string
 		cfg  Config
 	}{
+		{"send only", Config{Mode: ModeIngest, SendOnly: true}},
 		{"ingest batches", Config{Mode: ModeIngest, Batch: 30}},
 		{"ingest single events", Config{Mode: ModeIngest, Batch: 1, Concurrency: 4}},
 		{"direct", Config{Mode: ModeDirect, Batch: 25}},
@@ -34,8 +35,23 @@ func TestRunCountsEveryEventOnce(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run: %v", err)
 			}
+			if cfg.SendOnly {
+				checkSendOnly(t, rep, 200)
+				return
+			}
 			checkReport(t, rep, 200)
 		})
+	}
+}
+
+func checkSendOnly(t *testing.T, rep *Report, n int) {
+	t.Helper()
+	if !rep.Complete() || rep.Sent != n || rep.Handled != 0 || rep.Latency.Count != 0 || rep.Compare.Events != n {
+		t.Errorf("send only: sent %d, handled %d, latency samples %d, compared %d",
+			rep.Sent, rep.Handled, rep.Latency.Count, rep.Compare.Events)
+	}
+	if rep.SendRate <= 0 || rep.Compare.Ratio <= 0 {
+		t.Errorf("send rate %g, ratio %g", rep.SendRate, rep.Compare.Ratio)
 	}
 }
 
