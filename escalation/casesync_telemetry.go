@@ -1,0 +1,64 @@
+package escalation
+
+import (
+	"fmt"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+const caseSyncScope = "github.com/escalator/escalator/escalation"
+
+// attrNoteKind tells what a case-sync note reports: "status" or
+// "communication".
+var attrNoteKind = attribute.Key("kind")
+
+type caseSyncInstruments struct {
+	tracer trace.Tracer
+	synced metric.Int64Counter
+	posted metric.Int64Counter
+}
+
+// newCaseSyncInstruments creates the case sync's metrics:
+//
+//	escalator.cases.synced          open cases read from Azure, per run
+//	escalator.cases.updates_posted  work notes written, by kind (status, communication)
+func newCaseSyncInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*caseSyncInstruments, error) {
+	if tp == nil {
+		tp = tracenoop.NewTracerProvider()
+	}
+	if mp == nil {
+		mp = metricnoop.NewMeterProvider()
+	}
+	m := mp.Meter(caseSyncScope)
+	ins := &caseSyncInstruments{tracer: tp.Tracer(caseSyncScope)}
+	var err error
+	if ins.synced, err = m.Int64Counter("escalator.cases.synced",
+		metric.WithDescription("Open Microsoft cases read by the case sync, counted per run."),
+		metric.WithUnit("{case}")); err != nil {
+		return nil, fmt.Errorf("case sync: metric: %w", err)
+	}
+	if ins.posted, err = m.Int64Counter("escalator.cases.updates_posted",
+		metric.WithDescription("Work notes the case sync wrote, by kind (status, communication)."),
+		metric.WithUnit("{update}")); err != nil {
+		return nil, fmt.Errorf("case sync: metric: %w", err)
+	}
+	return ins, nil
+}
+
+func (ins *caseSyncInstruments) done(span trace.Span, r CaseSyncResult) {
+	span.SetAttributes(
+		attribute.Int("app.cases.synced", r.Cases),
+		attribute.Int("app.cases.notes_posted", r.Notes),
+		attribute.Int("app.cases.closed", r.Closed),
+	)
+}
+
+func (ins *caseSyncInstruments) fail(span trace.Span, err error) {
+	span.RecordError(err)
+	span.SetStatus(codes.Error, "case sync failed")
+}
