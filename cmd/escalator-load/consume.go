@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -110,7 +111,14 @@ func startRaw(ctx context.Context, e *env, cfg Config, durable string, tr *track
 		if err != nil {
 			return c, fmt.Errorf("raw %d: consume: %w", i, err)
 		}
-		c.stops = append(c.stops, func() { cc.Drain(); <-cc.Closed() })
+		c.stops = append(c.stops, func() {
+			cc.Drain()
+			select {
+			case <-cc.Closed():
+			case <-time.After(10 * time.Second):
+				cc.Stop()
+			}
+		})
 	}
 	return c, nil
 }

@@ -234,16 +234,21 @@ func endToEnd(ctx context.Context, e *env, cfg Config, prefix string, rep *Repor
 		}
 	}
 	var sendErr error
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
 	sendDone := make(chan struct{})
-	go func() { defer close(sendDone); sendErr = sendAll(ctx, cfg, tr, s) }()
+	go func() { defer close(sendDone); sendErr = sendAll(sendCtx, cfg, tr, s) }()
 
 	phase, finished, sending := "end to end", (<-chan struct{})(tr.done), (<-chan struct{})(sendDone)
 	if cfg.SendOnly {
 		phase, finished, sending = "send only", sendDone, nil
 	}
 	waitErr := wait(ctx, cfg, phase, tr, finished, sending)
+	if waitErr != nil {
+		stopSending()
+	}
 	<-sendDone // the handlers may see the last batch before ingest answers
-	if sendErr != nil {
+	if sendErr != nil && waitErr == nil {
 		waitErr = fmt.Errorf("send: %w", sendErr)
 	}
 	cpu := cpuTime() - cpu0

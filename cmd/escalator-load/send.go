@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
@@ -165,16 +166,16 @@ func sendAll(ctx context.Context, cfg Config, tr *tracker, s sender) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	batches := (cfg.Events + cfg.Batch - 1) / cfg.Batch
-	next := make(chan int, batches)
-	for j := range batches {
-		next <- j
-	}
-	close(next)
+	var next atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range min(cfg.Concurrency, batches) {
 		wg.Go(func() {
-			for j := range next {
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= batches {
+					return
+				}
 				from := j * cfg.Batch
 				to := min(from+cfg.Batch, cfg.Events)
 				if cfg.Rate > 0 {
