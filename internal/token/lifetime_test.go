@@ -19,8 +19,9 @@ func TestLifetimes(t *testing.T) {
 		{"30m: the 5m floor", Grant{ExpiresIn: 30 * time.Minute}, 30 * time.Second, 25 * time.Minute, 30*time.Minute - 30*time.Second},
 		{"24h with refresh_in 12h", Grant{ExpiresIn: 24 * time.Hour, RefreshIn: 12 * time.Hour}, 30 * time.Second, 12 * time.Hour, 24*time.Hour - 30*time.Second},
 		{"refresh_in beyond the lifetime is ignored", Grant{ExpiresIn: time.Hour, RefreshIn: 2 * time.Hour}, 0, 54 * time.Minute, time.Hour},
-		{"2s: last tenth, skew capped at a tenth", Grant{ExpiresIn: 2 * time.Second}, 30 * time.Second, 1800 * time.Millisecond, 1800 * time.Millisecond},
-		{"50ms", Grant{ExpiresIn: 50 * time.Millisecond}, 30 * time.Second, 45 * time.Millisecond, 45 * time.Millisecond},
+		{"8m: last fifth", Grant{ExpiresIn: 8 * time.Minute}, 30 * time.Second, 384 * time.Second, 450 * time.Second},
+		{"2s: last fifth, skew capped at a tenth", Grant{ExpiresIn: 2 * time.Second}, 30 * time.Second, 1600 * time.Millisecond, 1800 * time.Millisecond},
+		{"50ms", Grant{ExpiresIn: 50 * time.Millisecond}, 30 * time.Second, 40 * time.Millisecond, 45 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

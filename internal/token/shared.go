@@ -31,7 +31,7 @@ func (s *Source) acquire(ctx context.Context, f *flight) (outcome, error) {
 			return redisHit, nil
 		}
 		// Due for refresh but still usable: let waiting callers have it.
-		f.finish(nil)
+		f.markReady()
 	}
 
 	owner := newOwner()

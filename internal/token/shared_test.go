@@ -83,7 +83,13 @@ func TestLoserWaitsForWinner(t *testing.T) {
 		}
 	}))
 	done := make(chan string)
-	go func() { done <- mustToken(t, loser) }()
+	go func() {
+		tok, err := loser.AccessToken(context.Background())
+		if err != nil {
+			tok = "error: " + err.Error()
+		}
+		done <- tok
+	}()
 	<-tried // the loser found the lock taken
 	// The winner's token lands in Redis.
 	cd, err := winner.fetch(ctx)
@@ -92,6 +98,7 @@ func TestLoserWaitsForWinner(t *testing.T) {
 	}
 	winner.store(ctx, cd)
 	if got := <-done; got != cd.tok.AccessToken {
+		t.Logf("got %.40q", got)
 		t.Fatal("the loser did not take the winner's token")
 	}
 	if n := f.calls.Load(); n != 1 {
@@ -235,4 +242,56 @@ func (fn onCommand) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (onCommand) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
+}
+
+// TestStaleSharedTokenServedWhileRefreshing: a process that starts while
+// Redis holds a token due for refresh serves it at once while the refresh
+// runs; a caller arriving after that token expired waits for the refresh
+// instead of failing.
+func TestStaleSharedTokenServedWhileRefreshing(t *testing.T) {
+	r := startRedis(t)
+	rdb := newRedisClient(t, r)
+	f := newFakeEndpoint(t)
+	fl := newFleet(t, rdb, f, 2, nil)
+	ctx := context.Background()
+	other, s := fl.sources[0], fl.sources[1]
+
+	old, err := other.fetch(ctx) // issued now: refresh at 54m, usable until 59m30s
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.store(ctx, old)
+	fl.clock.Advance(55 * time.Minute)
+	// Another replica is refreshing (holds the lock) and has not finished.
+	if err := rdb.Set(ctx, s.lockKey, "another-replica", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustToken(t, s); got != old.tok.AccessToken {
+		t.Fatal("the shared token due for refresh was not served")
+	}
+	if idle(s) {
+		t.Fatal("no refresh running")
+	}
+	fl.clock.Advance(5 * time.Minute) // the old token is now past its skew
+	done := make(chan string)
+	go func() {
+		tok, err := s.AccessToken(context.Background())
+		if err != nil {
+			tok = "error: " + err.Error()
+		}
+		done <- tok
+	}()
+
+	fresh, err := other.fetch(ctx) // the other replica's refresh lands
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.store(ctx, fresh)
+	if got := <-done; got != fresh.tok.AccessToken {
+		t.Logf("got %.80q", got)
+		t.Fatal("the waiting caller did not get the refreshed token")
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2 (both by the other replica)", n)
+	}
 }

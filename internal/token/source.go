@@ -39,19 +39,27 @@ type entry struct {
 	usable time.Time // expiry minus skew
 }
 
-// flight is one acquisition: ready closes when a usable token is in cur or
-// the acquisition failed (err).
+// flight is one acquisition. ready closes as soon as a usable token is in
+// cur (possibly before the refresh ends) or when the flight ends; done
+// closes when it ends, err telling how.
 type flight struct {
-	ready chan struct{}
-	once  sync.Once
-	err   error
+	ready     chan struct{}
+	readyOnce sync.Once
+	done      chan struct{}
+	err       error // written before done closes
 }
 
+func newFlight() *flight {
+	return &flight{ready: make(chan struct{}), done: make(chan struct{})}
+}
+
+// markReady lets waiting callers use the token now in cur.
+func (f *flight) markReady() { f.readyOnce.Do(func() { close(f.ready) }) }
+
 func (f *flight) finish(err error) {
-	f.once.Do(func() {
-		f.err = err
-		close(f.ready)
-	})
+	f.err = err
+	close(f.done)
+	f.markReady()
 }
 
 var errClosed = errors.New("token cache closed")
@@ -129,6 +137,15 @@ func (s *Source) acquireWait(ctx context.Context) (Token, error) {
 		if e := s.usable(); e != nil {
 			return e.tok, nil
 		}
+		// The early token expired meanwhile: wait for the flight's own.
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return Token{}, fmt.Errorf("wait for token: %w", ctx.Err())
+		}
+		if e := s.usable(); e != nil {
+			return e.tok, nil
+		}
 		if f.err != nil {
 			return Token{}, f.err
 		}
@@ -148,7 +165,7 @@ func (s *Source) usable() *entry {
 // startLocked starts a flight; s.mu is held. It returns nil once the cache
 // is closed.
 func (s *Source) startLocked(ctx context.Context) *flight {
-	f := &flight{ready: make(chan struct{})}
+	f := newFlight()
 	// The flight outlives the caller that started it (others join it), so
 	// it keeps the caller's trace but not its cancellation.
 	parent := context.WithoutCancel(ctx)

@@ -85,8 +85,9 @@ func (id Identity) RedisKey() string {
 // lifetimes turns a grant received at issued into the cached token's times:
 // the refresh point is refresh_in when the endpoint gave one, else when less
 // than max(5 minutes, 10% of the lifetime) remains; a lifetime too short for
-// the 5-minute floor (under 10 minutes) is refreshed in its last tenth. The
-// skew, the margin kept before expiry, is at most a tenth of the lifetime.
+// the 5-minute floor (under 10 minutes) is refreshed in its last fifth. The
+// skew, the margin kept before expiry, is at most a tenth of the lifetime,
+// so short lifetimes keep a window where the refresh runs in the background.
 func lifetimes(g Grant, issued time.Time, skew time.Duration) (tok Token, usableUntil time.Time) {
 	life := g.ExpiresIn
 	tok = Token{AccessToken: g.AccessToken, Expiry: issued.Add(life)}
@@ -96,7 +97,7 @@ func lifetimes(g Grant, issued time.Time, skew time.Duration) (tok Token, usable
 	usableUntil = tok.Expiry.Add(-skew)
 	margin := max(5*time.Minute, life/10)
 	if margin > life/2 {
-		margin = life / 10
+		margin = life / 5
 	}
 	tok.RefreshAt = tok.Expiry.Add(-margin)
 	if g.RefreshIn > 0 && g.RefreshIn < life {
