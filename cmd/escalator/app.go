@@ -34,6 +34,10 @@ type appConfig struct {
 	adminAddr string
 
 	runIngest, runWorker bool
+
+	// retryInitial overrides the worker's first retry delay (tests only;
+	// zero keeps the worker's default).
+	retryInitial time.Duration
 }
 
 func (c *appConfig) flags(fs *pflag.FlagSet) {
@@ -139,6 +143,7 @@ func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry
 		a.work, err = worker.New(a.res.Consumer, a.js, hs, worker.Config{
 			Concurrency:    cfg.worker.Concurrency,
 			MaxDeliver:     streams.DefaultMaxDeliver,
+			BackoffInitial: cfg.retryInitial,
 			Logger:         log,
 			TracerProvider: tel.TracerProvider,
 			MeterProvider:  tel.MeterProvider,

@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
+	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/health"
+	"github.com/escalator/escalator/insights"
+	"github.com/escalator/escalator/internal/admin"
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/rolegate"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -31,7 +37,115 @@ func logHandlers(log *slog.Logger) map[string]worker.Handler {
 	return out
 }
 
-// productionHandlers are the handlers serve and dev run.
+// parts are the handlers and what they share, built once per process; the
+// replay dry-run reuses their Plan functions.
+type parts struct {
+	remotes  *remotes
+	snapshot *health.Snapshot
+	cases    *escalation.CaseStore
+	accounts *escalation.AccountStore
+	insights *insights.Handler
+	escalate *escalation.EscalateHandler
+	update   *escalation.UpdateHandler
+}
+
+// buildParts builds the handlers over the App's JetStream resources and
+// remotes; it makes no network call.
+func buildParts(a *App) (*parts, error) {
+	cfg := a.cfg
+	r, err := newRemotes(cfg.microsoft, cfg.snow, cfg.redis, a.log, a.tel)
+	if err != nil {
+		return nil, err
+	}
+	a.onClose(func(context.Context) error { return r.Close() })
+	if err := cfg.microsoft.validateSupport(); err != nil {
+		return nil, err
+	}
+	p := &parts{remotes: r}
+	if p.snapshot, err = health.NewSnapshot(r.health, health.SnapshotConfig{Logger: a.log}); err != nil {
+		return nil, err
+	}
+	if p.cases, err = escalation.NewCaseStore(a.res.Cases, nil); err != nil {
+		return nil, err
+	}
+	if p.accounts, err = escalation.NewAccountStore(a.res.Accounts, escalation.AccountStoreConfig{Tenant: cfg.microsoft.Tenant}); err != nil {
+		return nil, err
+	}
+	catalog, err := insights.LoadCatalog()
+	if err != nil {
+		return nil, fmt.Errorf("article catalog: %w", err)
+	}
+	if p.insights, err = insights.NewHandler(insights.HandlerConfig{
+		Catalog: catalog, Health: p.snapshot, Notes: r.snow, Digests: a.res.Insights, Logger: a.log,
+	}); err != nil {
+		return nil, err
+	}
+	if p.escalate, err = escalation.NewEscalateHandler(escalation.EscalateConfig{
+		Cases: p.cases, Accounts: p.accounts, Support: r.support, Notes: r.snow,
+		CaseField: cfg.worker.CaseField, TestEnvironment: cfg.worker.TestEnvironment,
+		ServiceID: cfg.microsoft.SupportServiceID, ProblemClassificationID: cfg.microsoft.ProblemClassification,
+		Logger: a.log,
+	}); err != nil {
+		return nil, err
+	}
+	if p.update, err = escalation.NewUpdateHandler(escalation.UpdateConfig{
+		Cases: p.cases, Support: r.support, Notes: r.snow, CloseOnResolve: cfg.worker.CloseCaseOnResolve, Logger: a.log,
+	}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// productionHandlers are the handlers serve and dev run: the role gates in
+// front of insights and escalation, the update handler, and the scheduled
+// jobs' tick handlers.
 func productionHandlers(_ context.Context, a *App) (map[string]worker.Handler, error) {
-	return logHandlers(a.log), nil
+	p, err := buildParts(a)
+	if err != nil {
+		return nil, err
+	}
+	a.remotes = p.remotes
+	a.background = append(a.background, p.snapshot.Run)
+	a.checks = append(a.checks, tokenCacheCheck(p.remotes))
+
+	gate := func(role string, next worker.Handler) (worker.Handler, error) {
+		return rolegate.New(rolegate.Config{Role: role, Notes: p.remotes.snow, Logger: a.log, MeterProvider: a.tel.MeterProvider}, next)
+	}
+	insightsGate, err := gate(a.cfg.worker.RoleInsights, p.insights)
+	if err != nil {
+		return nil, err
+	}
+	escalateGate, err := gate(a.cfg.worker.RoleAdmin, p.escalate)
+	if err != nil {
+		return nil, err
+	}
+	hs := map[string]worker.Handler{
+		event.SubjectInsights:   insightsGate,
+		event.SubjectEscalation: escalateGate,
+		event.SubjectUpdate:     p.update,
+	}
+	if err := addScheduledJobs(a, p, hs); err != nil {
+		return nil, err
+	}
+	return hs, nil
+}
+
+// tokenCacheCheck reports a token cache that lost Redis as degraded: tokens
+// still come, each replica fetching its own.
+func tokenCacheCheck(r *remotes) admin.Check {
+	return admin.Check{Name: "token-cache", Run: func(context.Context) admin.Status {
+		if st := r.cache.Status(); st.Degraded {
+			return admin.Degraded("redis unreachable since %s (%s): each replica fetches its own tokens", st.Since.Format("15:04:05"), st.Reason)
+		}
+		return admin.OK()
+	}}
+}
+
+// addScheduledJobs registers the tick handlers; until the scheduled jobs are
+// configured, their ticks are acknowledged and logged.
+func addScheduledJobs(a *App, _ *parts, hs map[string]worker.Handler) error {
+	noop := logHandlers(a.log)
+	hs[event.SubjectTickHealth] = noop[event.SubjectTickHealth]
+	hs[event.SubjectTickCases] = noop[event.SubjectTickCases]
+	return nil
 }

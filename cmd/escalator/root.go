@@ -34,6 +34,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 		newPublishCmd(e),
 		newServeCmd(e),
 		newDevCmd(e),
+		newAccountCmd(e),
 	)
 	return root
 }

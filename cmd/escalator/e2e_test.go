@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testserver"
+)
+
+// e2e is one end-to-end setup: the simulator for Microsoft and ServiceNow,
+// a real redis-server for the token cache, a private NATS, and an App with
+// the production handlers.
+type e2e struct {
+	sim *sim.Server
+	app *App
+}
+
+func startE2E(t *testing.T, mutate func(*appConfig)) *e2e {
+	t.Helper()
+	s := sim.New(sim.Config{})
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	rds := testserver.StartRedis(t)
+	cfg := appConfig{
+		redis: redisConfig{URL: rds.URL(), TokenKey: base64.StdEncoding.EncodeToString(make([]byte, 32))},
+		microsoft: microsoftConfig{
+			Tenant: sim.DefaultTenant, ClientID: sim.DefaultClientID, ClientSecret: sim.DefaultClientSecret,
+			LoginURL: hs.URL, TokenEndpoint: "v1", GraphURL: hs.URL, ARMURL: hs.URL,
+			SubscriptionID: sim.DefaultSubscription, SupportServiceID: sim.Microsoft365ServiceID,
+			ProblemClassification: sim.Microsoft365ProblemClassificationID,
+		},
+		snow:         serviceNowConfig{URL: hs.URL, ClientID: sim.DefaultServiceNowClientID, ClientSecret: sim.DefaultServiceNowClientSecret},
+		retryInitial: 100 * time.Millisecond,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return &e2e{sim: s, app: startApp(t, cfg, productionHandlers)}
+}
+
+// example reads an example event, lets change edit it, and returns it.
+func example(t *testing.T, file string, change func(*event.Event)) event.Event {
+	t.Helper()
+	b, err := os.ReadFile("examples/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := event.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if change != nil {
+		change(&ev)
+	}
+	return ev
+}
+
+func (x *e2e) post(t *testing.T, ev event.Event) {
+	t.Helper()
+	body, _ := ev.Marshal()
+	req, _ := http.NewRequest(http.MethodPost, x.app.IngestURL()+"/v1/events", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+testIngestToken)
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("post %s: status %d", ev.ID, resp.StatusCode)
+	}
+}
+
+func (x *e2e) link(t *testing.T, email string) {
+	t.Helper()
+	env := map[string]string{
+		"ESCALATOR_NATS_URL": x.app.cfg.nats.URL, "ESCALATOR_TENANT": x.app.cfg.microsoft.Tenant,
+		"ESCALATOR_CLIENT_ID": x.app.cfg.microsoft.ClientID, "ESCALATOR_CLIENT_SECRET": x.app.cfg.microsoft.ClientSecret,
+		"ESCALATOR_LOGIN_URL": x.app.cfg.microsoft.LoginURL, "ESCALATOR_GRAPH_URL": x.app.cfg.microsoft.GraphURL,
+	}
+	if _, _, err := runRoot(t, env, "account", "link", email, "--by", "e2e"); err != nil {
+		t.Fatalf("account link %s: %v", email, err)
+	}
+}
+
+// notes returns the work notes on the example incident that contain substr.
+func (x *e2e) notes(substr string) []string {
+	var out []string
+	for _, inc := range x.sim.State().Incidents {
+		if inc.SysID != sim.DefaultIncidentSysID {
+			continue
+		}
+		for _, n := range inc.WorkNotes {
+			if strings.Contains(n.Value, substr) {
+				out = append(out, n.Value)
+			}
+		}
+	}
+	return out
+}
+
+func (x *e2e) tickets() int { return len(x.sim.State().Tickets) }
+
+// settle waits until the worker has nothing in flight and the stream's
+// consumer has nothing pending.
+func (x *e2e) settle(t *testing.T) {
+	t.Helper()
+	waitFor(t, "worker idle", func() bool {
+		info, err := x.app.res.Consumer.Info(context.Background())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && x.app.work.InFlight() == 0
+	})
+}
+
+func TestE2ERoles(t *testing.T) {
+	x := startE2E(t, nil)
+	x.link(t, sim.DefaultAdminUPN)
+	tests := []struct {
+		name, file string
+		roles      []string
+		refused    bool
+	}{
+		{"insights with insights role", "insights-requested.json", []string{"itil", defaultRoleInsights}, false},
+		{"insights with admin role only", "insights-requested.json", []string{defaultRoleAdmin}, true},
+		{"escalation with insights role only", "escalation-requested.json", []string{defaultRoleInsights}, true},
+		{"escalation with admin role", "escalation-requested.json", []string{"itil", defaultRoleAdmin}, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ticketsBefore := x.tickets()
+			ev := example(t, tt.file, func(ev *event.Event) {
+				ev.ID = ev.ID[:30] + string(rune('a'+i)) + "x"
+				ev.Data.RequestedBy.Roles = tt.roles
+			})
+			x.post(t, ev)
+			x.settle(t)
+			refusals := x.notes("refused-" + ev.ID)
+			if tt.refused {
+				if len(refusals) != 1 {
+					t.Fatalf("want one refusal note, got %d", len(refusals))
+				}
+				if x.tickets() != ticketsBefore {
+					t.Fatal("a refused escalation reached Microsoft")
+				}
+				return
+			}
+			if len(refusals) != 0 {
+				t.Fatalf("allowed event refused: %v", refusals)
+			}
+			if tt.file == "escalation-requested.json" && x.tickets() != ticketsBefore+1 {
+				t.Fatalf("tickets %d, want %d", x.tickets(), ticketsBefore+1)
+			}
+		})
+	}
+}
+
+func TestE2EExactlyOneCase(t *testing.T) {
+	x := startE2E(t, nil)
+	x.link(t, sim.DefaultAdminUPN)
+	// The incident write-back fails more often than one HTTP call retries:
+	// the handler fails after the ticket exists, the message is redelivered.
+	if err := x.sim.SetFaults(sim.Faults{Routes: map[string]sim.RouteFault{
+		"PATCH /api/now/table/incident/{sys_id}": {Status: 503, Count: 5},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ev := example(t, "escalation-requested.json", nil)
+	x.post(t, ev)
+	x.post(t, ev) // a duplicate post: stored once
+	waitFor(t, "case note", func() bool { return len(x.notes("Escalated to Microsoft support")) == 1 })
+	x.settle(t)
+
+	// A replay: the same event under a new message id.
+	pub := streams.NewPublisher(x.app.js, nil)
+	if _, err := pub.Publish(context.Background(), &ev, streams.WithMsgID("replay-test-"+ev.ID)); err != nil {
+		t.Fatal(err)
+	}
+	x.settle(t)
+	if n := x.tickets(); n != 1 {
+		t.Fatalf("tickets %d, want exactly 1", n)
+	}
+	if n := len(x.notes("Escalated to Microsoft support")); n != 1 {
+		t.Fatalf("case notes %d, want exactly 1", n)
+	}
+	if n := x.sim.Calls("PUT /subscriptions/{sub}/providers/Microsoft.Support/supportTickets/{name}"); n < 1 {
+		t.Fatalf("ticket PUT calls %d", n)
+	}
+	inc, _ := x.sim.Incident(sim.DefaultIncidentSysID)
+	if want := x.sim.State().Tickets[0].Properties.SupportTicketID; inc["correlation_id"] != want {
+		t.Fatalf("case field %q, want the case id %q", inc["correlation_id"], want)
+	}
+}
+
+func TestE2ENoLinkedAccountDeadLetters(t *testing.T) {
+	x := startE2E(t, nil)
+	ev := example(t, "escalation-requested.json", nil)
+	x.post(t, ev)
+	ctx := context.Background()
+	waitFor(t, "dead letter", func() bool {
+		info, err := x.app.res.DLQ.Info(ctx)
+		return err == nil && info.State.Msgs == 1
+	})
+	msg, err := x.app.res.DLQ.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Header.Get(streams.HeaderErrorClass) != "permanent" || !strings.Contains(strings.ToLower(msg.Header.Get(streams.HeaderReason)), "account") {
+		t.Fatalf("dead letter headers: %v", msg.Header)
+	}
+	if n := len(x.notes("escalator account link")); n != 1 {
+		t.Fatalf("want one note telling to link an account, got %d", n)
+	}
+	if x.tickets() != 0 {
+		t.Fatal("a ticket was opened without a linked account")
+	}
+}
+
+func TestE2EInsightsNote(t *testing.T) {
+	x := startE2E(t, nil)
+	ev := example(t, "insights-requested.json", nil)
+	x.post(t, ev)
+	waitFor(t, "insights note", func() bool { return len(x.notes(sim.ExchangeIncidentID)) == 1 })
+	note := x.notes(sim.ExchangeIncidentID)[0]
+	if !strings.Contains(note, "https://learn.microsoft.com/") || !strings.Contains(strings.ToLower(note), "outlook") {
+		t.Fatalf("note lacks relevant articles:\n%s", note)
+	}
+	// A second identical request (new event id) posts nothing new.
+	again := example(t, "insights-requested.json", func(ev *event.Event) { ev.ID = "second-" + ev.ID })
+	x.post(t, again)
+	x.settle(t)
+	if n := len(x.notes(sim.ExchangeIncidentID)); n != 1 {
+		t.Fatalf("insights notes %d after an identical request, want 1", n)
+	}
+}
+
+func TestE2EAccountLinkReplaceRefuse(t *testing.T) {
+	x := startE2E(t, nil)
+	env := map[string]string{
+		"ESCALATOR_NATS_URL": x.app.cfg.nats.URL, "ESCALATOR_TENANT": sim.DefaultTenant,
+		"ESCALATOR_CLIENT_ID": sim.DefaultClientID, "ESCALATOR_CLIENT_SECRET": sim.DefaultClientSecret,
+		"ESCALATOR_LOGIN_URL": x.app.cfg.microsoft.LoginURL, "ESCALATOR_GRAPH_URL": x.app.cfg.microsoft.GraphURL,
+		"USER": "operator",
+	}
+	show := func() map[string]any {
+		out, _, err := runRoot(t, env, "account", "show", "-o", "json")
+		if err != nil {
+			t.Fatalf("account show: %v", err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("show output %q: %v", out, err)
+		}
+		return m
+	}
+	if _, _, err := runRoot(t, env, "account", "link", sim.DefaultAdminUPN, "--by", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := show(); !strings.EqualFold(got["email"].(string), sim.DefaultAdminUPN) {
+		t.Fatalf("linked %v", got)
+	}
+	// A user without an admin role is refused, as the app said it, and the
+	// linked account stays.
+	_, _, err := runRoot(t, env, "account", "link", sim.DefaultUserUPN)
+	if err == nil || !strings.Contains(err.Error(), sim.DefaultUserUPN+" is not a valid Microsoft 365 admin account") {
+		t.Fatalf("refusal: %v", err)
+	}
+	_, _, err = runRoot(t, env, "account", "link", "nobody@contoso.onmicrosoft.com")
+	if err == nil || !strings.Contains(err.Error(), "is not a valid Microsoft 365 admin account") {
+		t.Fatalf("unknown user: %v", err)
+	}
+	_, _, err = runRoot(t, env, "account", "link", "not-an-address")
+	if err == nil || !strings.Contains(err.Error(), "is not a valid Microsoft 365 admin account") {
+		t.Fatalf("bad syntax: %v", err)
+	}
+	if got := show(); !strings.EqualFold(got["email"].(string), sim.DefaultAdminUPN) {
+		t.Fatalf("refused link replaced the account: %v", got)
+	}
+	// --no-verify replaces it with a user the directory would refuse.
+	if _, _, err := runRoot(t, env, "account", "link", sim.DefaultUserUPN, "--no-verify", "--by", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	got := show()
+	if !strings.EqualFold(got["email"].(string), sim.DefaultUserUPN) || got["linked_by"] != "bob" {
+		t.Fatalf("replaced account %v", got)
+	}
+	if _, _, err := runRoot(t, env, "account", "unlink", "--by", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runRoot(t, env, "account", "show"); err == nil {
+		t.Fatal("show after unlink found an account")
+	}
+}
