@@ -1,0 +1,149 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Check names, in the order Checks runs them.
+const (
+	NameConfig         = "configuration"
+	NameTenant         = "tenant"
+	NameCredentials    = "client credentials"
+	NameGraphHealth    = "graph service health"
+	NameSupportAccess  = "support ticket access"
+	NameSupportCatalog = "support service"
+	NameSNOAuth        = "servicenow oauth"
+	NameSNRead         = "servicenow incident read"
+	NameSNWrite        = "servicenow incident write"
+	NameNATS           = "nats"
+	NameStreams        = "jetstream resources"
+	NameAccount        = "linked admin account"
+	NameRedis          = "redis token cache"
+	NameTestEnv        = "test environment"
+)
+
+// Setup is what the checks run against. A nil part means its configuration
+// is unusable: the checks that need it are skipped as needing the
+// configuration check, which names the problem.
+type Setup struct {
+	// Problems are configuration errors (FAIL), Warnings configuration
+	// that works but is doubtful (WARN); each one line naming the variable
+	// and the fix.
+	Problems, Warnings []string
+
+	Entra      *Entra
+	Graph      HealthReader
+	Support    *Support
+	ServiceNow *ServiceNow
+	JetStream  *JetStream
+	// Account is checked against JetStream and the Graph directory; its
+	// JetStream field is set by Checks.
+	Account *Account
+	// Redis is nil when its configuration is unusable; a Redis with a nil
+	// Client is the in-process cache (WARN).
+	Redis *Redis
+
+	TestEnvironment bool
+	// Timeout bounds each check; zero means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Checks returns the standard checks, in order, with their dependencies.
+func Checks(s Setup) []Check {
+	ifMissing := func(missing bool, needs ...string) []string {
+		if missing {
+			return append([]string{NameConfig}, needs...)
+		}
+		return needs
+	}
+	entra := s.Entra
+	if entra == nil {
+		entra = &Entra{}
+	}
+	support := s.Support
+	if support == nil {
+		support = &Support{}
+	}
+	snow := s.ServiceNow
+	if snow == nil {
+		snow = &ServiceNow{}
+	}
+	js := s.JetStream
+	if js == nil {
+		js = &JetStream{}
+	}
+	account := s.Account
+	if account == nil {
+		account = &Account{}
+	}
+	account.JetStream = js
+	redis := (&Redis{}).Check(NameConfig)
+	if s.Redis != nil {
+		redis = s.Redis.Check()
+	}
+
+	checks := []Check{
+		ConfigurationCheck(s.Problems, s.Warnings),
+		entra.TenantCheck(ifMissing(s.Entra == nil)...),
+		entra.CredentialsCheck(),
+		GraphHealthCheck(s.Graph, ifMissing(s.Graph == nil, NameCredentials)...),
+		support.AccessCheck(ifMissing(s.Support == nil, NameCredentials)...),
+		support.CatalogCheck(ifMissing(s.Support == nil, NameCredentials)...),
+		snow.OAuthCheck(ifMissing(s.ServiceNow == nil)...),
+		snow.ReadCheck(),
+		snow.WriteCheck(),
+		js.NATSCheck(ifMissing(s.JetStream == nil)...),
+		js.ResourcesCheck(),
+		account.Check(ifMissing(s.Account == nil || s.Account.Directory == nil, NameStreams, NameCredentials)...),
+		redis,
+		TestEnvironmentCheck(s.TestEnvironment),
+	}
+	for i := range checks {
+		checks[i].Timeout = s.Timeout
+	}
+	return checks
+}
+
+// ConfigurationCheck reports every configuration problem at once, not only
+// the first: FAIL with one problem per line of the fix, WARN for warnings
+// alone, else PASS.
+func ConfigurationCheck(problems, warnings []string) Check {
+	return Check{Name: NameConfig, Run: func(context.Context) Result {
+		switch {
+		case len(problems) > 0:
+			return Failed(strings.Join(slices.Concat(problems, warnings), "\n"), "%s", summary(problems))
+		case len(warnings) > 0:
+			return Warned(strings.Join(warnings, "\n"), "%s", summary(warnings))
+		}
+		return Passed("every setting is present and well-formed")
+	}}
+}
+
+// summary counts the items and names their variables: each item starts
+// with the variable it is about.
+func summary(items []string) string {
+	vars := make([]string, 0, len(items))
+	for _, it := range items {
+		v, _, _ := strings.Cut(strings.TrimSpace(it), " ")
+		vars = append(vars, v)
+	}
+	noun := "problems"
+	if len(items) == 1 {
+		noun = "problem"
+	}
+	return fmt.Sprintf("%d %s: %s", len(items), noun, strings.Join(vars, ", "))
+}
+
+// TestEnvironmentCheck shows ESCALATOR_TEST_ENVIRONMENT; it always passes.
+func TestEnvironmentCheck(test bool) Check {
+	return Check{Name: NameTestEnv, Run: func(context.Context) Result {
+		if test {
+			return Passed("test environment: cases are marked test, severity minimal")
+		}
+		return Passed("production: cases are real")
+	}}
+}
