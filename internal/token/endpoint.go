@@ -98,7 +98,7 @@ func seconds(v any) (time.Duration, bool) {
 	default:
 		return 0, false
 	}
-	if f <= 0 || f > 1e9 {
+	if !(f > 0 && f <= 1e9) { // also rejects NaN
 		return 0, false
 	}
 	return time.Duration(f * float64(time.Second)), true

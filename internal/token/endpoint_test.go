@@ -71,6 +71,7 @@ func TestSecondsParsing(t *testing.T) {
 		{float64(86399), 86399 * time.Second, true},
 		{"1.5", 1500 * time.Millisecond, true},
 		{"", 0, false},
+		{"NaN", 0, false},
 		{"soon", 0, false},
 		{"-5", 0, false},
 		{nil, 0, false},
