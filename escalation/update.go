@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/worker"
 )
@@ -60,7 +61,9 @@ func NewUpdateHandler(cfg UpdateConfig) (*UpdateHandler, error) {
 }
 
 // Handle syncs msg's incident change to its open case. An incident without
-// a case, or whose case is not open, is acked with nothing done.
+// a case, or whose case is closed, is acked with nothing done. A case still
+// being opened (pending) makes the update wait: it is retried, so a note or
+// a resolution that follows an escalation closely is not lost.
 func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
 	ev := msg.Event
 	if ev == nil {
@@ -74,7 +77,11 @@ func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
 	if err != nil {
 		return fmt.Errorf("update %s: %w", inc.Number, err)
 	}
-	if c.State != CaseOpen {
+	switch c.State {
+	case CaseOpen:
+	case CasePending:
+		return fault.AsTransient(fmt.Errorf("update %s: its case %s is still being opened; the update waits for it", inc.Number, c.TicketName), 0)
+	default:
 		return nil
 	}
 	log := h.log.With("incident", inc.Number, "event", ev.ID, "case", c.CaseID, "ticket", c.TicketName)

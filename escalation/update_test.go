@@ -7,6 +7,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/sim"
 )
@@ -163,17 +164,30 @@ func TestUpdateWithoutOpenCase(t *testing.T) {
 	if err := h.Handle(ctx, message(updateEvent("upd-1", servicenow.StateResolved, "note"))); err != nil {
 		t.Fatal(err)
 	}
-	// A pending case (escalation failed for lack of an account).
+	// A pending case (escalation failed for lack of an account): the
+	// update is retried, not dropped, and calls nothing meanwhile.
 	err := newEscalate(t, e.escalateConfig()).Handle(ctx, message(escalationEvent("evt-1")))
 	if err == nil {
 		t.Fatal("escalation without an account succeeded")
 	}
 	e.sim.ResetCalls()
-	if err := h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateResolved, "note"))); err != nil {
-		t.Fatal(err)
+	err = h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateResolved, "note")))
+	if err == nil || fault.Classify(err) != fault.Transient {
+		t.Fatalf("update of a pending case: want a transient error (retry), got %v", err)
 	}
 	if calls := e.sim.State().Calls; len(calls) != 0 {
 		t.Errorf("an update without an open case called out: %v", calls)
+	}
+	// Once the case is open, the same update goes through.
+	e.linkAdmin(t)
+	if err := newEscalate(t, e.escalateConfig()).Handle(ctx, message(escalationEvent("evt-1"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateResolved, "note"))); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.caseOf(t, sim.DefaultIncidentSysID); c.State != escalation.CaseClosed {
+		t.Fatalf("case %s after the retried update, want closed", c.State)
 	}
 }
 
