@@ -133,7 +133,7 @@ func scrub(s, secret string, limit int) string {
 		s = strings.ReplaceAll(s, secret, "[redacted]")
 	}
 	if len(s) > limit {
-		s = s[:limit] + "…"
+		s = strings.ToValidUTF8(s[:limit], "") + "…"
 	}
 	return s
 }
