@@ -5,6 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/sim"
@@ -171,5 +176,57 @@ func TestNewCaseSyncValidates(t *testing.T) {
 	}
 	if _, err := escalation.NewCaseSync(ok); err != nil {
 		t.Fatalf("valid config: %v", err)
+	}
+}
+
+func TestCaseSyncMetricsAndSpan(t *testing.T) {
+	e := newTestEnv(t)
+	c := openCase(t, e)
+	reader := sdkmetric.NewManualReader()
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	s, err := escalation.NewCaseSync(escalation.CaseSyncConfig{
+		Cases: e.cases, Support: e.support, Notes: e.snow, Leases: e.res.Health, Rate: 1000,
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), TracerProvider: tp,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sim.AddMicrosoftCommunication(c.TicketName, "", "", "Reply", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.SetTicketStatus(c.TicketName, "Updating"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "process escalator.tick.cases")
+	if _, err := s.RunOnce(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok {
+				for _, dp := range sum.DataPoints {
+					got[m.Name] += dp.Value
+				}
+			}
+		}
+	}
+	if got["escalator.cases.synced"] != 1 || got["escalator.cases.updates_posted"] != 2 {
+		t.Fatalf("metrics %v", got)
+	}
+	var found bool
+	for _, sp := range exp.GetSpans() {
+		if sp.Name == "case sync" {
+			found = sp.Parent.SpanID() == parent.SpanContext().SpanID()
+		}
+	}
+	if !found {
+		t.Fatal("no case sync span under the consumer span")
 	}
 }
