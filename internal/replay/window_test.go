@@ -242,11 +242,17 @@ func TestOrderedConsumerLeavesTheDurableAlone(t *testing.T) {
 
 	// A real run adds its republished events to what the durable has
 	// pending, and changes nothing else.
-	if _, err := Run(ctx(t), Options{Source: Source{Kind: SourceStream, ToSeq: 4}, IdleTimeout: 200 * time.Millisecond},
-		Deps{JS: e.js, Publisher: e.pub, Progress: e.res.Replay}); err != nil {
-		t.Fatal(err)
+	rsum, err := Run(ctx(t), Options{Source: Source{Kind: SourceStream, ToSeq: 4}, IdleTimeout: 200 * time.Millisecond},
+		Deps{JS: e.js, Publisher: e.pub, Progress: e.res.Replay})
+	if err != nil || rsum.Actions[ActionPublished] != 4 {
+		t.Fatalf("real run: %+v, %v", rsum, err)
 	}
+	// The server counts a consumer's pending messages asynchronously.
 	real := info()
+	for deadline := time.Now().Add(5 * time.Second); real.NumPending != before.NumPending+4 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		real = info()
+	}
 	if real.Delivered != before.Delivered || real.AckFloor != before.AckFloor || real.NumAckPending != before.NumAckPending ||
 		real.NumPending != before.NumPending+4 {
 		t.Fatalf("durable consumer after a real run:\nbefore %+v\nafter  %+v", before, real)
