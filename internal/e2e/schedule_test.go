@@ -80,8 +80,26 @@ func TestScheduledJobsAcrossThreeReplicas(t *testing.T) {
 	e.post(t, issueID, "serviceInterruption", "Update one: we're investigating.", t0.Add(time.Minute))
 	e.until(t, "update one noted", func() bool { return e.notesWith(sysID, "Update one") > 0 })
 
-	// One replica dies mid-timeline.
+	// One replica dies mid-timeline, likely in the middle of a run (the
+	// simulator answers slowly): its drain lets the run finish or hands the
+	// tick back to the others.
+	if err := e.sim.SetFaults(sim.Faults{Latency: sim.Duration(20 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.lastSeq(t)
+	e.clock.Advance(interval)
+	poll(t, 10*time.Second, "the interval's ticks stored", func() bool { return e.lastSeq(t) >= before+2 })
 	replicas[0].stop()
+	e.sim.ClearFaults()
+	poll(t, 20*time.Second, "every tick handled", func() bool { return e.settled(t) })
+
+	// ServiceNow fails the next write once: the tick is retried, and the
+	// note still lands once.
+	if err := e.sim.SetFaults(sim.Faults{Routes: map[string]sim.RouteFault{
+		"PATCH /api/now/table/incident/{sys_id}": {Status: 503, Count: 1},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 
 	// The case changes status and gets a reply; the issue gets its second
 	// update.
@@ -97,6 +115,9 @@ func TestScheduledJobsAcrossThreeReplicas(t *testing.T) {
 			e.notesWith(sim.DefaultIncidentSysID, "connectivity analyzer") > 0 &&
 			e.notesWith(sysID, "Update two") > 0
 	})
+	if n := len(e.sim.CurrentFaults().Routes); n != 0 {
+		t.Fatalf("the injected ServiceNow failure never happened")
+	}
 
 	// The issue resolves: its final post, then the incident resolved.
 	if err := e.sim.ResolveIssue(issueID, "serviceRestored", "<p>Final: service restored.</p>"); err != nil {
