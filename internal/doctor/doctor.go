@@ -151,7 +151,7 @@ func runOne(ctx context.Context, c Check) Result {
 		if parent.Err() != nil {
 			return Failed("run escalator doctor again", "interrupted: %v", parent.Err())
 		}
-		return Failed("check the network path to the service (proxy, firewall, DNS) or raise --timeout",
+		return Failed("check the network path to the service (proxy, firewall, DNS) or raise --check-timeout",
 			"no answer within %s", timeout)
 	}
 }

@@ -44,7 +44,7 @@ func graphFailure(what string, err error, forbidden string) Result {
 		return Failed("Graph is throttling this app; run escalator doctor again in a few minutes", "%s answered %s", what, statusText(code))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return Failed("check the network path to Graph or raise --timeout", "%s did not answer in time", what)
+		return Failed("check the network path to Graph or raise --check-timeout", "%s did not answer in time", what)
 	}
 	return otherFailure(what, err,
 		"check ESCALATOR_GRAPH_URL and that this host reaches it (proxy, firewall, DNS)",
