@@ -52,6 +52,21 @@ func TestMisconfigurations(t *testing.T) {
 			},
 		},
 		{
+			name:   "login URL not Entra",
+			change: func(_ *testing.T, f *fixture) { f.ms.LoginURL = f.url + "/not-entra" },
+			want: map[string]want{
+				doctor.NameTenant:      {status: doctor.Fail, detail: "did not answer like Entra (404 Not Found)", fix: "check ESCALATOR_LOGIN_URL"},
+				doctor.NameCredentials: {status: doctor.Skip},
+			},
+		},
+		{
+			name:   "login URL unreachable",
+			change: func(_ *testing.T, f *fixture) { f.ms.LoginURL = "http://127.0.0.1:1" },
+			want: map[string]want{
+				doctor.NameTenant: {status: doctor.Fail, detail: "cannot reach the Entra token endpoint http://127.0.0.1:1", fix: "check ESCALATOR_LOGIN_URL"},
+			},
+		},
+		{
 			name:   "wrong client id",
 			change: func(_ *testing.T, f *fixture) { f.ms.ClientID = "00000000-1111-2222-3333-444444444444" },
 			want: map[string]want{
@@ -245,7 +260,7 @@ func TestMisconfigurations(t *testing.T) {
 			name:   "redis down",
 			change: func(_ *testing.T, f *fixture) { f.redis.Stop() },
 			want: map[string]want{
-				doctor.NameRedis: {status: doctor.Fail, detail: "does not answer", fix: "check ESCALATOR_REDIS_URL"},
+				doctor.NameRedis: {status: doctor.Fail, detail: "PING failed", fix: "check ESCALATOR_REDIS_URL"},
 			},
 		},
 		{

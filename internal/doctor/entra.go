@@ -53,6 +53,10 @@ func (e *Entra) tenant(ctx context.Context) Result {
 	case errors.As(e.err, &te) && te.HasCode(aadTenantNotFound):
 		return Failed(fmt.Sprintf("check ESCALATOR_TENANT: tenant %s not found; use the tenant's primary domain, e.g. contoso.onmicrosoft.com, or its tenant id", e.Tenant),
 			"Entra does not know tenant %s (AADSTS%d)", e.Tenant, aadTenantNotFound)
+	case errors.As(e.err, &te) && len(te.ErrorCodes) == 0 && te.Code == "":
+		// Not an Entra answer (an HTML 404 from a proxy or a wrong host).
+		return Failed("check ESCALATOR_LOGIN_URL (https://login.microsoftonline.com) and ESCALATOR_TOKEN_ENDPOINT (v1 or v2)",
+			"%s did not answer like Entra (%s)", e.LoginURL, statusText(te.StatusCode))
 	case errors.As(e.err, &te) && (te.StatusCode == http.StatusTooManyRequests || te.StatusCode >= 500):
 		return Failed("Entra is throttling or unavailable; run escalator doctor again in a few minutes",
 			"the token endpoint answered %s", statusText(te.StatusCode))

@@ -52,7 +52,7 @@ func (r *Redis) run(ctx context.Context) Result {
 			"in-process token cache: every replica fetches its own tokens")
 	}
 	if err := r.Client.Ping(ctx).Err(); err != nil {
-		return Failed(fixRedisReach, "Redis at %s does not answer: %s", r.URL, brief(err))
+		return Failed(fixRedisReach, "Redis at %s: PING failed: %s", r.URL, brief(err))
 	}
 	plain := "escalator-doctor-" + randomHex(16)
 	id := token.Identity{Authority: "escalator-doctor", Tenant: randomHex(8), ClientID: "escalator-doctor", Resource: "round-trip"}
