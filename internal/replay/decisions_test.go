@@ -123,7 +123,7 @@ func TestDryRunMatchesRealDecisions(t *testing.T) {
 	case testing.Short():
 		total = 1_000
 	case raceEnabled:
-		total = 2_000 // the race detector makes 10,000 take 40 s
+		total = 1_000 // the race detector makes 10,000 take 40 s
 	}
 	e := newEnv(t)
 	ctx := ctxT(t)

@@ -5,74 +5,105 @@ import (
 	"sync"
 )
 
-// job is one item on its way through the dry run's planners.
-type job struct {
-	it       item
+// dryBatch is how many items travel together through the dry run's
+// planners: one channel handoff per batch, not per event, is what keeps a
+// dry run close to the speed of reading the stream.
+const dryBatch = 64
+
+// planned is one item's dry-run outcome.
+type planned struct {
+	pos      uint64
 	selected bool
 	key      string // type|sys_id, for Repeat
 	res      Result
-	ready    chan struct{}
 }
 
-// dryRun plans Concurrency events at once and reports them in source
+// batch is a run of consecutive items on their way through the planners.
+type batch struct {
+	items []item
+	out   []planned
+	ready chan struct{}
+}
+
+// dryRun plans Concurrency batches at once and reports them in source
 // order.
 func (r *runner) dryRun(parent context.Context) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	n := r.opts.Concurrency
-	order := make(chan *job, 4*n)
-	work := make(chan *job, 4*n)
+	order := make(chan *batch, 2*n)
+	work := make(chan *batch, 2*n)
 
 	var readErr error
 	go func() {
 		defer close(order)
 		defer close(work)
+		send := func(b *batch) bool {
+			select {
+			case order <- b:
+			case <-ctx.Done():
+				return false
+			}
+			work <- b // cannot block for long: the planners drain work
+			return true
+		}
+		b := &batch{ready: make(chan struct{})}
 		for {
 			it, ok, err := r.rd.next(ctx)
 			if err != nil || !ok {
 				readErr = err
+				if len(b.items) > 0 && err == nil {
+					send(b)
+				}
 				return
 			}
-			j := &job{it: it, ready: make(chan struct{})}
-			select {
-			case order <- j:
-			case <-ctx.Done():
-				readErr = ctx.Err()
-				return
+			b.items = append(b.items, it)
+			// A batch also leaves early when pacing makes each event slow.
+			if len(b.items) == dryBatch || r.limiter != nil {
+				if !send(b) {
+					return
+				}
+				b = &batch{ready: make(chan struct{})}
 			}
-			work <- j // cannot block for long: the planners drain work
 		}
 	}()
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			for j := range work {
-				r.planJob(ctx, j)
-				close(j.ready)
+			for b := range work {
+				b.out = make([]planned, len(b.items))
+				for i := range b.items {
+					r.planItem(ctx, b.items[i], &b.out[i])
+				}
+				close(b.ready)
 			}
 		})
 	}
 	defer wg.Wait()
 
-	for j := range order {
-		<-j.ready
-		if ctx.Err() != nil {
-			break // a plan cut short by ctx is no decision
-		}
-		r.read++
-		r.sum.Read++
-		if !j.selected {
-			r.sum.Filtered++
-			r.deps.Reporter.Skipped(j.it.pos)
-		} else {
-			if j.key != "" {
-				_, j.res.Repeat = r.seen[j.key]
-				r.seen[j.key] = struct{}{}
+collect:
+	for b := range order {
+		<-b.ready
+		for _, p := range b.out {
+			if ctx.Err() != nil {
+				break collect // a plan cut short by ctx is no decision
 			}
-			r.sum.add(j.res)
-			r.deps.Reporter.Result(j.res)
+			r.read++
+			r.size(p.pos)
+			r.sum.Read++
+			if !p.selected {
+				r.sum.Filtered++
+				r.deps.Reporter.Skipped(p.pos)
+			} else {
+				if p.key != "" {
+					_, p.res.Repeat = r.seen[p.key]
+					r.seen[p.key] = struct{}{}
+				}
+				r.sum.add(p.res)
+				r.deps.Reporter.Result(p.res)
+			}
+			r.sum.Position = p.pos
 		}
-		r.sum.Position = j.it.pos
 	}
 	cancel()
 	for range order { // let the reader finish
@@ -83,18 +114,19 @@ func (r *runner) dryRun(parent context.Context) error {
 	return readErr
 }
 
-func (r *runner) planJob(ctx context.Context, j *job) {
-	d := decode(j.it)
-	if j.selected = r.selected(d); !j.selected {
+func (r *runner) planItem(ctx context.Context, it item, p *planned) {
+	p.pos = it.pos
+	d := decode(it)
+	if p.selected = r.selected(d); !p.selected {
 		return
 	}
-	j.res = baseResult(j.it, d)
+	p.res = baseResult(it, d)
 	if err := r.wait(ctx); err != nil {
-		j.res.Action, j.res.Error = ActionError, err.Error()
+		p.res.Action, p.res.Error = ActionError, err.Error()
 		return
 	}
 	if d.sysID != "" {
-		j.key = d.typ + "|" + d.sysID
+		p.key = d.typ + "|" + d.sysID
 	}
-	plan(ctx, d, r.opts.Roles, r.deps.Planners, &j.res)
+	plan(ctx, d, r.opts.Roles, r.deps.Planners, &p.res)
 }

@@ -19,6 +19,7 @@ func (r *runner) realRun(ctx context.Context) error {
 			return err
 		}
 		r.read++
+		r.size(it.pos)
 		d := decode(it)
 		if !r.selected(d) {
 			r.sum.Read++

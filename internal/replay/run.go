@@ -17,7 +17,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultSaveEvery   = 100
-	DefaultConcurrency = 8
+	DefaultConcurrency = 32
 	DefaultIdleTimeout = 2 * time.Second
 )
 
@@ -103,6 +103,8 @@ type runner struct {
 	read      int // this attempt
 	// stopped is the event a real run stopped at: failed, not done.
 	stopped *Result
+	// sized: the Reporter has the window's size (or it cannot be known).
+	sized bool
 }
 
 func newRunner(ctx context.Context, opts Options, deps Deps) (*runner, error) {
@@ -244,8 +246,10 @@ func (r *runner) done(ctx context.Context, pos uint64) error {
 
 func (r *runner) run(ctx context.Context) (Summary, error) {
 	start := r.deps.Clock()
-	total, _ := r.rd.window()
-	r.deps.Reporter.Window(total)
+	if total, _ := r.rd.window(); total >= 0 {
+		r.deps.Reporter.Window(total)
+		r.sized = true
+	}
 	var err error
 	if r.opts.DryRun {
 		err = r.dryRun(ctx)
@@ -294,6 +298,18 @@ func (r *runner) wait(ctx context.Context) error {
 		return nil
 	}
 	return r.limiter.Wait(ctx)
+}
+
+// size tells the Reporter the window's size once the first position of a
+// window that starts at a time is known.
+func (r *runner) size(pos uint64) {
+	if r.sized {
+		return
+	}
+	r.sized = true
+	if _, end := r.rd.window(); end >= pos {
+		r.deps.Reporter.Window(int(end - pos + 1))
+	}
 }
 
 func baseResult(it item, d decoded) Result {

@@ -109,6 +109,7 @@ func openStream(ctx context.Context, js jetstream.JetStream, name string, src So
 	return r, nil
 }
 
+// window is fixed once open returns: next never changes it.
 func (r *streamReader) window() (int, uint64) { return r.total, r.end }
 
 func (r *streamReader) next(ctx context.Context) (item, bool, error) {
@@ -142,9 +143,6 @@ func (r *streamReader) next(ctx context.Context) (item, bool, error) {
 	}
 	if seq == r.end {
 		r.done = true // the next call ends without waiting
-	}
-	if r.total < 0 {
-		r.total = int(r.end - seq + 1)
 	}
 	it := item{pos: seq, subject: msg.Subject(), data: msg.Data(), header: msg.Headers(), stored: meta.Timestamp}
 	if r.dlq {

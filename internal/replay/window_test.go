@@ -69,6 +69,20 @@ func TestStreamWindow(t *testing.T) {
 			}
 		})
 	}
+	// The progress bar's size: known at once for a window by sequence,
+	// from the first event for one by time.
+	for _, w := range []struct {
+		src  Source
+		want []int
+	}{
+		{Source{Kind: SourceStream}, []int{20}},
+		{Source{Kind: SourceStream, FromSeq: 5, ToSeq: 9}, []int{5}},
+		{Source{Kind: SourceStream, Since: stored(17)}, []int{4}},
+	} {
+		if rec, _ := e.dryRun(t, w.src, Filter{}, allOK()); !reflect.DeepEqual(rec.total, w.want) {
+			t.Errorf("window of %+v = %v, want %v", w.src, rec.total, w.want)
+		}
+	}
 }
 
 func TestWindowEndsAtTheStartingLastSeq(t *testing.T) {
