@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -242,13 +241,6 @@ func validHTTPURL(variable, value string) error {
 	u, err := url.Parse(value)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return configError(variable, fmt.Sprintf("is %q, not an http(s) URL", value), "use a full URL such as https://host")
-	}
-	return nil
-}
-
-func positiveDuration(variable string, d time.Duration) error {
-	if d <= 0 {
-		return configError(variable, fmt.Sprintf("is %s", d), "use a positive duration such as 5m")
 	}
 	return nil
 }

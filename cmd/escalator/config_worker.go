@@ -22,6 +22,8 @@ type workerConfig struct {
 	HealthAssignmentGroup string
 	HealthCategory        string
 	HealthAutoResolve     bool
+	HealthAdvisories      bool
+	HealthServices        []string
 }
 
 func (c *workerConfig) flags(fs *pflag.FlagSet) {
@@ -37,6 +39,8 @@ func (c *workerConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.HealthAssignmentGroup, "health-assignment-group", "", "assignment group of service health incidents (required with the health sync)")
 	fs.StringVar(&c.HealthCategory, "health-category", "", "category of service health incidents (required with the health sync)")
 	fs.BoolVar(&c.HealthAutoResolve, "health-auto-resolve", false, "resolve the incident when Microsoft resolves the issue")
+	fs.BoolVar(&c.HealthAdvisories, "health-advisories", false, "also create incidents for service health advisories")
+	fs.StringSliceVar(&c.HealthServices, "health-services", nil, "only these services, as Graph names them (e.g. \"Exchange Online,Microsoft Teams\"); default all")
 }
 
 func (c *workerConfig) validate() error {
@@ -52,11 +56,11 @@ func (c *workerConfig) validate() error {
 	if c.CaseField == "" {
 		return configError("ESCALATOR_CASE_FIELD", "is empty", "unset it to use correlation_id")
 	}
-	if err := positiveDuration("ESCALATOR_HEALTH_INTERVAL", c.HealthInterval); err != nil {
-		return err
+	if c.HealthInterval < time.Second {
+		return configError("ESCALATOR_HEALTH_INTERVAL", fmt.Sprintf("is %s", c.HealthInterval), "use a duration of at least 1s, e.g. 5m")
 	}
-	if err := positiveDuration("ESCALATOR_CASE_SYNC_INTERVAL", c.CaseSyncInterval); err != nil {
-		return err
+	if c.CaseSyncInterval < time.Second {
+		return configError("ESCALATOR_CASE_SYNC_INTERVAL", fmt.Sprintf("is %s", c.CaseSyncInterval), "use a duration of at least 1s, e.g. 5m")
 	}
 	if c.HealthSync {
 		if c.HealthAssignmentGroup == "" {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/sim"
 	"github.com/escalator/escalator/internal/streams"
@@ -297,5 +299,35 @@ func TestE2EAccountLinkReplaceRefuse(t *testing.T) {
 	}
 	if _, _, err := runRoot(t, env, "account", "show"); err == nil {
 		t.Fatal("show after unlink found an account")
+	}
+}
+
+func TestE2EScheduledJobsWired(t *testing.T) {
+	x := startE2E(t, func(c *appConfig) {
+		c.worker = workerConfig{Concurrency: 8, RoleInsights: defaultRoleInsights, RoleAdmin: defaultRoleAdmin,
+			CaseField: "correlation_id", CloseCaseOnResolve: true,
+			HealthSync: true, HealthInterval: time.Second, CaseSyncInterval: time.Second,
+			HealthAssignmentGroup: "Messaging", HealthCategory: "email"}
+	})
+	// healthIncidents counts the incidents created for the seeded active
+	// Exchange Online issue (correlation_id = the issue id).
+	healthIncidents := func() int {
+		n := 0
+		for _, inc := range x.sim.State().Incidents {
+			if fields, _ := x.sim.Incident(inc.SysID); fields["correlation_id"] == sim.ExchangeIncidentID {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "service health incident", func() bool { return healthIncidents() == 1 })
+	ctx := context.Background()
+	waitFor(t, "both ticks stored", func() bool {
+		info, err := x.app.res.Stream.Info(ctx, jetstream.WithSubjectFilter("escalator.tick.>"))
+		return err == nil && len(info.State.Subjects) == 2
+	})
+	x.settle(t)
+	if n := healthIncidents(); n != 1 {
+		t.Fatalf("incidents created for the Exchange issue: %d, want 1", n)
 	}
 }

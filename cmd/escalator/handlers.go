@@ -141,11 +141,41 @@ func tokenCacheCheck(r *remotes) admin.Check {
 	}}
 }
 
-// addScheduledJobs registers the tick handlers; until the scheduled jobs are
-// configured, their ticks are acknowledged and logged.
-func addScheduledJobs(a *App, _ *parts, hs map[string]worker.Handler) error {
-	noop := logHandlers(a.log)
-	hs[event.SubjectTickHealth] = noop[event.SubjectTickHealth]
-	hs[event.SubjectTickCases] = noop[event.SubjectTickCases]
+// addScheduledJobs registers the two scheduled jobs: every replica runs a
+// ticker (JetStream's duplicate window lets one tick per interval through
+// for the fleet), the case sync always, the health sync when enabled.
+func addScheduledJobs(a *App, p *parts, hs map[string]worker.Handler) error {
+	w := a.cfg.worker
+	caseSync, err := escalation.NewCaseSync(escalation.CaseSyncConfig{
+		Cases: p.cases, Support: p.remotes.support, Notes: p.remotes.snow, Leases: a.res.Health,
+		CaseField: w.CaseField, Logger: a.log, MeterProvider: a.tel.MeterProvider, TracerProvider: a.tel.TracerProvider,
+	})
+	if err != nil {
+		return err
+	}
+	hs[event.SubjectTickCases] = caseSync
+	jobs := []worker.TickJob{{Name: worker.TickCases, Type: event.TypeTickCases, Interval: w.CaseSyncInterval}}
+
+	if w.HealthSync {
+		sync, err := health.NewSync(health.SyncConfig{
+			Graph: p.remotes.health, Incidents: p.remotes.snow, State: a.res.Health,
+			AssignmentGroup: w.HealthAssignmentGroup, Category: w.HealthCategory,
+			IncludeAdvisories: w.HealthAdvisories, Services: w.HealthServices, AutoResolve: w.HealthAutoResolve,
+			Logger: a.log, MeterProvider: a.tel.MeterProvider, TracerProvider: a.tel.TracerProvider,
+		})
+		if err != nil {
+			return err
+		}
+		hs[event.SubjectTickHealth] = sync
+		jobs = append(jobs, worker.TickJob{Name: worker.TickHealth, Type: event.TypeTickHealth, Interval: w.HealthInterval})
+	} else {
+		// A tick left from a time the sync was on is acknowledged.
+		hs[event.SubjectTickHealth] = worker.HandlerFunc(func(context.Context, *worker.Message) error { return nil })
+	}
+	ticker, err := worker.NewTicker(worker.TickerConfig{Publisher: a.pub, Jobs: jobs, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.background = append(a.background, ticker.Run)
 	return nil
 }

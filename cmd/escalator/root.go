@@ -35,6 +35,7 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 		newServeCmd(e),
 		newDevCmd(e),
 		newAccountCmd(e),
+		newDoctorCmd(e),
 	)
 	return root
 }
