@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -46,6 +47,19 @@ type streamReader struct {
 	total int
 	iter  jetstream.MessagesContext
 	done  bool
+
+	// Next waits without a timer or context of its own (one per message
+	// would double the cost of reading): an idle timer, reset at each
+	// message, and the context stop the iterator instead.
+	idleTimer *time.Timer
+	idled     atomic.Bool
+	watched   context.Context
+	unwatch   func() bool
+
+	stream   jetstream.Stream
+	subjects string        // the stream's subject filter
+	last     atomic.Uint64 // the last sequence read (0: none)
+	start    uint64        // the first sequence of the window (0: by time)
 }
 
 // openStream positions an ordered consumer on the window of src in stream
@@ -68,7 +82,10 @@ func openStream(ctx context.Context, js jetstream.JetStream, name string, src So
 			end = src.ToSeq
 		}
 	}
-	r := &streamReader{dlq: name == streams.DLQStreamName, end: end, until: src.Until, idle: idle, total: -1}
+	r := &streamReader{dlq: name == streams.DLQStreamName, end: end, until: src.Until, idle: idle, total: -1, stream: st, subjects: streams.StreamSubjects}
+	if r.dlq {
+		r.subjects = streams.DLQSubjects
+	}
 	cfg := jetstream.OrderedConsumerConfig{InactiveThreshold: time.Minute}
 	start := state.FirstSeq
 	switch {
@@ -89,6 +106,7 @@ func openStream(ctx context.Context, js jetstream.JetStream, name string, src So
 		r.total = 0
 		return r, nil
 	}
+	r.start = start
 	if start == 0 {
 		t := src.Since
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
@@ -119,14 +137,26 @@ func (r *streamReader) next(ctx context.Context) (item, bool, error) {
 	// Every message up to end was stored before the run started, so the
 	// server sends it at once; an idle wait means the window holds no more
 	// (its last messages were deleted).
-	wctx, cancel := context.WithTimeout(ctx, r.idle)
-	msg, err := r.iter.Next(jetstream.NextContext(wctx))
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return item{}, false, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return item{}, false, err
+	}
+	if r.watched != ctx {
+		if r.unwatch != nil {
+			r.unwatch()
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		r.watched, r.unwatch = ctx, context.AfterFunc(ctx, r.iter.Stop)
+	}
+	if r.idleTimer == nil {
+		r.idleTimer = time.AfterFunc(r.idle, r.onIdle)
+	} else {
+		r.idleTimer.Reset(r.idle)
+	}
+	msg, err := r.iter.Next()
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return item{}, false, ctx.Err()
+		case r.idled.Load():
 			r.done = true
 			return item{}, false, nil
 		}
@@ -137,6 +167,7 @@ func (r *streamReader) next(ctx context.Context) (item, bool, error) {
 		return item{}, false, fmt.Errorf("read message metadata: %w", err)
 	}
 	seq := meta.Sequence.Stream
+	r.last.Store(seq)
 	if seq > r.end || (!r.until.IsZero() && meta.Timestamp.After(r.until)) {
 		r.done = true
 		return item{}, false, nil
@@ -154,7 +185,33 @@ func (r *streamReader) next(ctx context.Context) (item, bool, error) {
 	return it, true, nil
 }
 
+// onIdle runs when no message came for the idle time. The window ends
+// early only when the stream holds no more of it (its last messages were
+// deleted); a slow server or a loaded machine just makes the reader wait.
+func (r *streamReader) onIdle() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	from := r.last.Load() + 1
+	if from == 1 && r.start > 1 {
+		from = r.start
+	}
+	msg, err := r.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(r.subjects))
+	more := err == nil && msg.Sequence <= r.end && (r.until.IsZero() || !msg.Time.After(r.until))
+	if more || (err != nil && !errors.Is(err, jetstream.ErrMsgNotFound)) {
+		r.idleTimer.Reset(r.idle) // more to come, or cannot tell yet
+		return
+	}
+	r.idled.Store(true)
+	r.iter.Stop()
+}
+
 func (r *streamReader) close() {
+	if r.idleTimer != nil {
+		r.idleTimer.Stop()
+	}
+	if r.unwatch != nil {
+		r.unwatch()
+	}
 	if r.iter != nil {
 		r.iter.Stop()
 	}

@@ -318,3 +318,19 @@ func TestFileSource(t *testing.T) {
 	}
 	_ = streams.StreamName
 }
+
+func TestWindowWhoseLastMessagesWereDeleted(t *testing.T) {
+	e := newEnv(t)
+	for i := 1; i <= 6; i++ {
+		e.publish(t, ev(fmt.Sprintf("e%d", i), event.TypeInsights, i, roleInsights))
+	}
+	for _, seq := range []uint64{3, 5, 6} {
+		if err := e.res.Stream.DeleteMsg(ctx(t), seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, sum := e.dryRun(t, Source{Kind: SourceStream}, Filter{}, allOK())
+	if got := rec.seqs(); !reflect.DeepEqual(got, []uint64{1, 2, 4}) || !sum.Complete {
+		t.Fatalf("seqs = %v (complete %t), want 1, 2, 4", got, sum.Complete)
+	}
+}
