@@ -64,8 +64,12 @@ type progressLine struct {
 func (p *progressLine) show(pr Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[K%s: sent %d, handled %d of %d (%.0f%%) in %.1fs",
-		pr.Phase, pr.Sent, pr.Seen, pr.Total, 100*float64(pr.Seen)/float64(max(pr.Total, 1)), pr.Elapsed.Seconds())
+	sent := ""
+	if pr.Sent > 0 {
+		sent = fmt.Sprintf("sent %d, ", pr.Sent)
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s: %shandled %d of %d (%.0f%%) in %.1fs",
+		pr.Phase, sent, pr.Seen, pr.Total, 100*float64(pr.Seen)/float64(max(pr.Total, 1)), pr.Elapsed.Seconds())
 }
 
 func (p *progressLine) clear() {
