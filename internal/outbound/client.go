@@ -6,6 +6,9 @@
 // Only requests that are safe to repeat are retried: GET, HEAD, PUT, DELETE
 // and OPTIONS always; POST and PATCH only when they carry an Idempotency-Key
 // header or were marked with Idempotent.
+//
+// Caller is the one way the clients of those peers send a request: bearer
+// token, Accept header, status check and a bounded read of the answer.
 package outbound
 
 import (
