@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,9 +36,7 @@ type DirectoryConfig struct {
 	// Tokens supplies Graph access tokens (internal/token implements it);
 	// required. The application needs User.Read.All (and
 	// RoleManagement.Read.Directory or Directory.Read.All for memberOf).
-	Tokens interface {
-		AccessToken(ctx context.Context) (string, error)
-	}
+	Tokens outbound.TokenSource
 	// HTTPClient defaults to outbound.NewClient(outbound.Options{Name: "graph"}).
 	HTTPClient *http.Client
 }
@@ -48,11 +45,8 @@ type DirectoryConfig struct {
 // checks the Microsoft 365 admin account before it is linked as the contact
 // of support cases.
 type Directory struct {
-	graph  *url.URL
-	tokens interface {
-		AccessToken(ctx context.Context) (string, error)
-	}
-	http *http.Client
+	graph    *url.URL
+	graphAPI outbound.Caller
 }
 
 // User is a Microsoft Entra user.
@@ -97,7 +91,9 @@ func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
 	if hc == nil {
 		hc = outbound.NewClient(outbound.Options{Name: "graph"})
 	}
-	return &Directory{graph: u, tokens: cfg.Tokens, http: hc}, nil
+	return &Directory{graph: u, graphAPI: outbound.Caller{
+		Client: hc, Tokens: cfg.Tokens, Peer: "graph", MaxBody: directoryMaxAnswer, NotFound: ErrUserNotFound,
+	}}, nil
 }
 
 // LookupUser reads the user upn (a user principal name or an object id).
@@ -109,7 +105,7 @@ func (d *Directory) LookupUser(ctx context.Context, upn string) (User, error) {
 	target := d.endpoint([]string{"v1.0", "users", upn}, url.Values{"$select": {userSelect}})
 	data, err := d.get(ctx, target)
 	if err != nil {
-		return User{}, fmt.Errorf("look up user %s: %w", upn, notFoundAs(err, ErrUserNotFound))
+		return User{}, fmt.Errorf("look up user %s: %w", upn, err)
 	}
 	var u User
 	if err := json.Unmarshal(data, &u); err != nil {
@@ -135,7 +131,7 @@ func (d *Directory) DirectoryRoles(ctx context.Context, userID string) ([]Role, 
 		}
 		data, err := d.get(ctx, next)
 		if err != nil {
-			return nil, fmt.Errorf("list directory roles of %s: %w", userID, notFoundAs(err, ErrUserNotFound))
+			return nil, fmt.Errorf("list directory roles of %s: %w", userID, err)
 		}
 		var p memberOfPage
 		if err := json.Unmarshal(data, &p); err != nil {
@@ -189,41 +185,13 @@ func (d *Directory) endpoint(segments []string, q url.Values) string {
 	return u.String()
 }
 
-// get sends an authenticated GET and returns the bounded body of a 2xx.
+// get sends an authenticated GET and returns the bounded body of a 2xx; a
+// 404 matches ErrUserNotFound.
 func (d *Directory) get(ctx context.Context, target string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, fault.AsPermanent(err)
-	}
-	tok, err := d.tokens.AccessToken(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("graph token: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	resp, err := d.http.Do(req)
+	req, err := outbound.NewJSONRequest(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := outbound.CheckResponse(resp); err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, directoryMaxAnswer+1))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
-	}
-	if len(data) > directoryMaxAnswer {
-		return nil, fault.Permanentf("answer larger than %d bytes", directoryMaxAnswer)
-	}
-	return data, nil
-}
-
-// notFoundAs adds sentinel to the chain of a 404 status error.
-func notFoundAs(err, sentinel error) error {
-	var se *outbound.StatusError
-	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
-		return fmt.Errorf("%w: %w", sentinel, err)
-	}
-	return err
+	ans, err := d.graphAPI.Send(req)
+	return ans.Body, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,8 +36,7 @@ type ClientConfig struct {
 // Client reads service health from Graph. It is safe for concurrent use.
 type Client struct {
 	base    *url.URL
-	tokens  TokenSource
-	http    *http.Client
+	graph   outbound.Caller
 	limiter RequestLimiter
 }
 
@@ -71,7 +69,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		}
 		cfg.Limiter = l
 	}
-	return &Client{base: base, tokens: cfg.Tokens, http: cfg.HTTPClient, limiter: cfg.Limiter}, nil
+	graph := outbound.Caller{Client: cfg.HTTPClient, Tokens: cfg.Tokens, Peer: "graph", MaxBody: maxBody}
+	return &Client{base: base, graph: graph, limiter: cfg.Limiter}, nil
 }
 
 // HealthOverviews lists the health of every service the tenant subscribes to.
@@ -156,30 +155,10 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 	if err := c.limiter.Wait(ctx); err != nil {
 		return nil, err
 	}
-	tok, err := c.tokens.AccessToken(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("graph token: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fault.AsPermanent(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	req, err := outbound.NewJSONRequest(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := outbound.CheckResponse(resp); err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
-	}
-	if len(b) > maxBody {
-		return nil, fault.Permanentf("answer larger than %d bytes", maxBody)
-	}
-	return b, nil
+	ans, err := c.graph.Send(req)
+	return ans.Body, err
 }

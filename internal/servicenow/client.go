@@ -7,12 +7,9 @@
 package servicenow
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -52,10 +49,11 @@ type Config struct {
 // Client calls the Table API of one instance.
 type Client struct {
 	base     *url.URL
-	tokens   TokenSource
 	user     string
 	password string
-	http     *http.Client
+	// table sends with a bearer token, or with basic authentication when
+	// there is no token source; a 404 matches ErrNotFound.
+	table outbound.Caller
 }
 
 // New validates cfg and returns a Client.
@@ -71,7 +69,8 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = outbound.NewClient(outbound.Options{Name: "servicenow"})
 	}
-	return &Client{base: u, tokens: cfg.Tokens, user: cfg.Username, password: cfg.Password, http: hc}, nil
+	table := outbound.Caller{Client: hc, Tokens: cfg.Tokens, Peer: "servicenow", MaxBody: maxAnswer, NotFound: ErrNotFound}
+	return &Client{base: u, user: cfg.Username, password: cfg.Password, table: table}, nil
 }
 
 // GetIncident reads the incident sysID.
@@ -177,52 +176,20 @@ func (c *Client) tableURL(table, sysID string, q url.Values) string {
 
 // do sends one request and returns the (bounded) body of a 2xx answer.
 func (c *Client) do(ctx context.Context, method, target string, body map[string]string, idempotent bool) ([]byte, error) {
-	var rd io.Reader
+	var payload any // a nil map would be sent as "null"
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, fault.AsPermanent(err)
-		}
-		rd = bytes.NewReader(b)
+		payload = body
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	req, err := outbound.NewJSONRequest(ctx, method, target, payload)
 	if err != nil {
-		return nil, fault.AsPermanent(err)
+		return nil, err
 	}
 	if idempotent {
 		req = outbound.Idempotent(req)
 	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.tokens != nil {
-		tok, err := c.tokens.AccessToken(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("servicenow token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	} else {
+	if c.table.Tokens == nil {
 		req.SetBasicAuth(c.user, c.password)
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if err := outbound.CheckResponse(resp); err != nil {
-		var se *outbound.StatusError
-		if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
-			return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
-		}
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
-	}
-	if len(data) > maxAnswer {
-		return nil, fault.Permanentf("answer larger than %d bytes", maxAnswer)
-	}
-	return data, nil
+	ans, err := c.table.Send(req)
+	return ans.Body, err
 }

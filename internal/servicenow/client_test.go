@@ -297,7 +297,7 @@ func TestErrors(t *testing.T) {
 			}
 			srv, _ := instance(t, answer{tt.status, body})
 			c := newClient(t, srv.URL)
-			c.http = outbound.NewClient(outbound.Options{MaxAttempts: 1})
+			c.table.Client = outbound.NewClient(outbound.Options{MaxAttempts: 1})
 			_, err := c.GetIncident(context.Background(), "9d385017c611228701d22104cc95c371")
 			if err == nil {
 				t.Fatal("GetIncident succeeded")
