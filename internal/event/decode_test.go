@@ -253,3 +253,49 @@ func FuzzDecode(f *testing.F) {
 		_, _ = DecodeStream(body)
 	})
 }
+
+func TestDecodeTypeErrorsKeepTheirPlace(t *testing.T) {
+	good := string(readExample(t, "insights-requested.json"))
+	bad := string(mutate(t, func(m map[string]any) { incident(m)["number"] = 7 }))
+	_, err := DecodeBatch([]byte("[" + good + "," + bad + "]"))
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Index != 1 || ve.Fields[0].Field != "data.incident.number" {
+		t.Fatalf("want one error at [1].data.incident.number, got %v", err)
+	}
+	_, err = Decode(mutate(t, func(m map[string]any) { m["id"] = 42 }))
+	if !errors.As(err, &ve) || ve.Fields[0].Field != "id" {
+		t.Fatalf("numeric id: %v", err)
+	}
+	dup := strings.Replace(good, `"id":`, `"id": "first", "id":`, 1)
+	_, err = Decode([]byte(dup))
+	if !errors.As(err, &ve) || ve.Fields[0].Field != "body" || !strings.Contains(ve.Fields[0].Detail, "duplicate") {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	_, err = Decode([]byte(`"just a string"`))
+	if !errors.As(err, &ve) || ve.Fields[0].Field != "body" {
+		t.Fatalf("not an object: %v", err)
+	}
+}
+
+func TestFromBinaryBadData(t *testing.T) {
+	h := http.Header{}
+	h.Set("ce-specversion", "1.0")
+	h.Set("ce-id", "bin-2")
+	h.Set("ce-source", "https://contoso.service-now.com")
+	h.Set("ce-type", TypeUpdated)
+	h.Set("ce-time", "2026-11-25T09:14:03Z")
+	tests := []struct {
+		body, field string
+	}{
+		{`{"incident":{"sys_id":"9d385017c611228701d22104cc95c371","number":5},"requested_by":{"user_name":"a"}}`, "data.incident.number"},
+		{`{"incident":`, "data"},
+		{``, "data"},
+	}
+	for _, tt := range tests {
+		_, err := FromBinary(h, []byte(tt.body))
+		var ve *ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != tt.field {
+			t.Errorf("body %q: want one error on %s, got %v", tt.body, tt.field, err)
+		}
+	}
+}
