@@ -1,12 +1,10 @@
 package escalation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -49,9 +47,7 @@ type SupportConfig struct {
 	SubscriptionID string
 	// Tokens supplies ARM access tokens (internal/token implements it);
 	// required.
-	Tokens interface {
-		AccessToken(ctx context.Context) (string, error)
-	}
+	Tokens outbound.TokenSource
 	// HTTPClient defaults to outbound.NewClient(outbound.Options{Name: "arm"}).
 	HTTPClient *http.Client
 	// PollInterval is the wait between polls of an asynchronous operation
@@ -68,13 +64,10 @@ type SupportConfig struct {
 type SupportClient struct {
 	arm    *url.URL
 	sub    string
-	tokens interface {
-		AccessToken(ctx context.Context) (string, error)
-	}
-	http  *http.Client
-	poll  time.Duration
-	limit time.Duration
-	clock SupportClock
+	armAPI outbound.Caller
+	poll   time.Duration
+	limit  time.Duration
+	clock  SupportClock
 }
 
 // NewSupportClient validates cfg and returns a SupportClient.
@@ -107,7 +100,8 @@ func NewSupportClient(cfg SupportConfig) (*SupportClient, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}
 	}
-	return &SupportClient{arm: arm, sub: cfg.SubscriptionID, tokens: cfg.Tokens, http: cfg.HTTPClient,
+	armAPI := outbound.Caller{Client: cfg.HTTPClient, Tokens: cfg.Tokens, Peer: "arm", MaxBody: supportMaxAnswer}
+	return &SupportClient{arm: arm, sub: cfg.SubscriptionID, armAPI: armAPI,
 		poll: cfg.PollInterval, limit: cfg.PollTimeout, clock: cfg.Clock}, nil
 }
 
@@ -126,33 +120,27 @@ func (c *SupportClient) CreateTicket(ctx context.Context, name string, p TicketP
 	}
 	start := c.clock.Now()
 	body := map[string]any{"properties": p.writable()}
-	resp, err := c.send(ctx, http.MethodPut, c.ticketURL(name, ""), body)
-	if err != nil {
+	ans, err := c.send(ctx, http.MethodPut, c.ticketURL(name, ""), body)
+	switch {
+	case armStatus(err) == http.StatusConflict:
+		return c.readBack(ctx, name, true)
+	case err != nil:
 		return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, err)
-	}
-	switch resp.StatusCode {
-	case http.StatusAccepted:
-		drainClose(resp)
-		if err := c.await(ctx, resp); err != nil {
+	case ans.StatusCode == http.StatusAccepted:
+		if err := c.await(ctx, ans.Header); err != nil {
 			return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, err)
 		}
 		return c.readBack(ctx, name, false)
-	case http.StatusConflict:
-		drainClose(resp)
-		return c.readBack(ctx, name, true)
-	case http.StatusOK, http.StatusCreated:
-		var t Ticket
-		err := decodeBody(resp, &t)
-		if err != nil || t.Name == "" {
-			return c.readBack(ctx, name, false)
-		}
-		if created := t.Properties.CreatedDate; !created.IsZero() && created.Before(start.Add(-existingSlack)) {
-			return c.readBack(ctx, name, true)
-		}
-		return t, nil
-	default:
-		return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, armError(resp))
 	}
+	// 200 or 201: the answer is the ticket, when it decodes as one.
+	var t Ticket
+	if decodeAnswer(ans, &t) != nil || t.Name == "" {
+		return c.readBack(ctx, name, false)
+	}
+	if created := t.Properties.CreatedDate; !created.IsZero() && created.Before(start.Add(-existingSlack)) {
+		return c.readBack(ctx, name, true)
+	}
+	return t, nil
 }
 
 // readBack GETs the ticket a create made or found.
@@ -189,25 +177,21 @@ func (c *SupportClient) CloseTicket(ctx context.Context, name string) (Ticket, e
 		return Ticket{}, fmt.Errorf("close support ticket: %w", err)
 	}
 	// The documented UpdateSupportTicket body has status at the top level.
-	resp, err := c.send(ctx, http.MethodPatch, c.ticketURL(name, ""), map[string]string{"status": "closed"})
-	if err != nil {
-		return Ticket{}, fmt.Errorf("close support ticket %s: %w", name, err)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	ans, err := c.send(ctx, http.MethodPatch, c.ticketURL(name, ""), map[string]string{"status": "closed"})
+	if err == nil {
 		var t Ticket
-		if err := decodeBody(resp, &t); err != nil || t.Name == "" {
+		if decodeAnswer(ans, &t) != nil || t.Name == "" {
 			return c.GetTicket(ctx, name)
 		}
 		return t, nil
 	}
-	aerr := armError(resp)
-	if fault.Classify(aerr) == fault.Permanent && !errors.Is(aerr, ErrTicketNotFound) {
+	if armStatus(err) != 0 && fault.Classify(err) == fault.Permanent && !errors.Is(err, ErrTicketNotFound) {
 		// Azure may refuse to close what is already closed.
 		if t, err := c.GetTicket(ctx, name); err == nil && t.Closed() {
 			return t, nil
 		}
 	}
-	return Ticket{}, fmt.Errorf("close support ticket %s: %w", name, aerr)
+	return Ticket{}, fmt.Errorf("close support ticket %s: %w", name, err)
 }
 
 // CheckNameAvailability reports whether name is free for a new ticket.
@@ -216,17 +200,14 @@ func (c *SupportClient) CheckNameAvailability(ctx context.Context, name string) 
 		return false, fmt.Errorf("check support ticket name: %w", err)
 	}
 	u := c.subURL("/checkNameAvailability")
-	resp, err := c.send(ctx, http.MethodPost, u, map[string]string{"name": name, "type": ticketResourceType})
+	ans, err := c.send(ctx, http.MethodPost, u, map[string]string{"name": name, "type": ticketResourceType})
 	if err != nil {
 		return false, fmt.Errorf("check support ticket name %s: %w", name, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("check support ticket name %s: %w", name, armError(resp))
 	}
 	var out struct {
 		NameAvailable bool `json:"nameAvailable"`
 	}
-	if err := decodeBody(resp, &out); err != nil {
+	if err := decodeAnswer(ans, &out); err != nil {
 		return false, fmt.Errorf("check support ticket name %s: %w", name, err)
 	}
 	return out.NameAvailable, nil
@@ -242,50 +223,31 @@ func (c *SupportClient) ticketURL(name, sub string) string {
 	return c.subURL("/supportTickets/" + url.PathEscape(name) + sub)
 }
 
-// send makes one request with the bearer token and returns the answer
-// whatever its status; a POST or PATCH is marked safe to retry, as every
-// one this client sends is.
-func (c *SupportClient) send(ctx context.Context, method, u string, body any) (*http.Response, error) {
+// send makes one request with the bearer token and returns its 2xx answer;
+// any other answer is an *ARMError. A POST or PATCH is marked safe to
+// retry, as every one this client sends is.
+func (c *SupportClient) send(ctx context.Context, method, u string, body any) (outbound.Answer, error) {
 	if err := c.sameOrigin(u); err != nil {
-		return nil, err
+		return outbound.Answer{}, err
 	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, fault.AsPermanent(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := outbound.NewJSONRequest(ctx, method, u, body)
 	if err != nil {
-		return nil, fault.AsPermanent(err)
-	}
-	tok, err := c.tokens.AccessToken(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("arm token: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		return outbound.Answer{}, err
 	}
 	if method == http.MethodPost || method == http.MethodPatch {
 		req = outbound.Idempotent(req)
 	}
-	return c.http.Do(req)
+	ans, err := c.armAPI.Send(req)
+	return ans, armError(err)
 }
 
-// getJSON GETs u and decodes a 200 answer into v.
+// getJSON GETs u and decodes the answer into v.
 func (c *SupportClient) getJSON(ctx context.Context, u string, v any) error {
-	resp, err := c.send(ctx, http.MethodGet, u, nil)
+	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return armError(resp)
-	}
-	return decodeBody(resp, v)
+	return decodeAnswer(ans, v)
 }
 
 // sameOrigin refuses URLs (nextLink, operation URLs) that would carry the
@@ -301,22 +263,10 @@ func (c *SupportClient) sameOrigin(u string) error {
 	return nil
 }
 
-func decodeBody(resp *http.Response, v any) error {
-	defer drainClose(resp)
-	b, err := io.ReadAll(io.LimitReader(resp.Body, supportMaxAnswer+1))
-	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
-	}
-	if len(b) > supportMaxAnswer {
-		return fault.Permanentf("answer larger than %d bytes", supportMaxAnswer)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+// decodeAnswer decodes the JSON body of ans into v.
+func decodeAnswer(ans outbound.Answer, v any) error {
+	if err := json.Unmarshal(ans.Body, v); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
 	}
 	return nil
-}
-
-func drainClose(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
 }

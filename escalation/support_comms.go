@@ -61,27 +61,22 @@ func (c *SupportClient) CreateCommunication(ctx context.Context, ticketName, com
 	var w wireCommunication
 	w.Properties.Subject, w.Properties.Body, w.Properties.Sender = m.Subject, m.Body, m.Sender
 	u := c.ticketURL(ticketName, "/communications/"+url.PathEscape(commName))
-	resp, err := c.send(ctx, http.MethodPut, u, w)
-	if err != nil {
-		return Communication{}, fmt.Errorf("create communication %s on %s: %w", commName, ticketName, err)
-	}
+	ans, err := c.send(ctx, http.MethodPut, u, w)
 	existing := false
-	switch resp.StatusCode {
-	case http.StatusAccepted:
-		drainClose(resp)
-		if err := c.await(ctx, resp); err != nil {
+	switch {
+	case armStatus(err) == http.StatusConflict:
+		existing = true
+	case err != nil:
+		return Communication{}, fmt.Errorf("create communication %s on %s: %w", commName, ticketName, err)
+	case ans.StatusCode == http.StatusAccepted:
+		if err := c.await(ctx, ans.Header); err != nil {
 			return Communication{}, fmt.Errorf("create communication %s on %s: %w", commName, ticketName, err)
 		}
-	case http.StatusConflict:
-		drainClose(resp)
-		existing = true
-	case http.StatusOK, http.StatusCreated:
+	default:
 		var got wireCommunication
-		if err := decodeBody(resp, &got); err == nil && got.Name != "" {
+		if err := decodeAnswer(ans, &got); err == nil && got.Name != "" {
 			return got.communication(), nil
 		}
-	default:
-		return Communication{}, fmt.Errorf("create communication %s on %s: %w", commName, ticketName, armError(resp))
 	}
 	got, err := c.GetCommunication(ctx, ticketName, commName)
 	if err != nil {

@@ -98,21 +98,27 @@ type armErrorBody struct {
 	} `json:"error"`
 }
 
-// armError turns a non-2xx answer into an *ARMError; it reads and closes
-// the body.
-func armError(resp *http.Response) error {
-	err := outbound.CheckResponse(resp)
-	if err == nil {
-		return nil
+// armError turns the *outbound.StatusError of an answer into an *ARMError;
+// other errors (no answer, no token) pass unchanged. Only err itself is
+// looked at: a status error deeper in the chain is not ARM's answer.
+func armError(err error) error {
+	se, ok := err.(*outbound.StatusError)
+	if !ok {
+		return err
 	}
-	e := &ARMError{StatusCode: resp.StatusCode, Err: err}
-	var se *outbound.StatusError
-	if errors.As(err, &se) {
-		e.Code, e.Message, e.Retry = se.Code, se.Message, se.Retry
-		var b armErrorBody
-		if json.Unmarshal(se.Body, &b) == nil && b.Error != nil {
-			e.Code, e.Message, e.Details = b.Error.Code, b.Error.Message, b.Error.Details
-		}
+	e := &ARMError{StatusCode: se.StatusCode, Code: se.Code, Message: se.Message, Retry: se.Retry, Err: se}
+	var b armErrorBody
+	if json.Unmarshal(se.Body, &b) == nil && b.Error != nil {
+		e.Code, e.Message, e.Details = b.Error.Code, b.Error.Message, b.Error.Details
 	}
 	return e
+}
+
+// armStatus is the HTTP status of the ARM answer err is, or 0.
+func armStatus(err error) int {
+	var e *ARMError
+	if errors.As(err, &e) {
+		return e.StatusCode
+	}
+	return 0
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/escalator/escalator/internal/outbound"
 )
 
 // FuzzARMAnswers feeds arbitrary bodies to the decoders of ARM answers:
@@ -28,7 +30,7 @@ func FuzzARMAnswers(f *testing.F) {
 		status = 400 + (status%200+200)%200 // 400..599
 		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body)),
 			Request: &http.Request{Method: "GET", Header: http.Header{"Authorization": {"Bearer secret-token"}}}}
-		err := armError(resp)
+		err := armError(outbound.CheckResponse(resp))
 		var ae *ARMError
 		if !errors.As(err, &ae) || ae.StatusCode != status {
 			t.Fatalf("armError = %v", err)

@@ -27,9 +27,9 @@ type operationStatus struct {
 // Each wait is the answer's Retry-After, or PollInterval. It gives up after
 // PollTimeout with a transient error: the operation may still land, and a
 // retried create then finds the ticket.
-func (c *SupportClient) await(ctx context.Context, accepted *http.Response) error {
-	async := accepted.Header.Get("Azure-AsyncOperation")
-	loc := accepted.Header.Get("Location")
+func (c *SupportClient) await(ctx context.Context, accepted http.Header) error {
+	async := accepted.Get("Azure-AsyncOperation")
+	loc := accepted.Get("Location")
 	if async == "" && loc == "" {
 		return nil // nothing to follow: the resource is read next
 	}
@@ -58,16 +58,13 @@ func (c *SupportClient) await(ctx context.Context, accepted *http.Response) erro
 }
 
 func (c *SupportClient) pollAsync(ctx context.Context, u string) (bool, time.Duration, error) {
-	resp, err := c.send(ctx, http.MethodGet, u, nil)
+	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, 0, fmt.Errorf("poll operation: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return false, 0, fmt.Errorf("poll operation: %w", armError(resp))
-	}
-	wait := c.delay(resp)
+	wait := c.delay(ans.Header)
 	var st operationStatus
-	if err := decodeBody(resp, &st); err != nil {
+	if err := decodeAnswer(ans, &st); err != nil {
 		return false, 0, fmt.Errorf("poll operation: %w", err)
 	}
 	switch {
@@ -88,29 +85,22 @@ func (c *SupportClient) pollAsync(ctx context.Context, u string) (bool, time.Dur
 }
 
 func (c *SupportClient) pollLocation(ctx context.Context, u string) (bool, time.Duration, string, error) {
-	resp, err := c.send(ctx, http.MethodGet, u, nil)
+	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, 0, u, fmt.Errorf("poll operation: %w", err)
 	}
-	switch {
-	case resp.StatusCode == http.StatusAccepted:
-		wait := c.delay(resp)
-		if next := resp.Header.Get("Location"); next != "" {
-			u = next
-		}
-		drainClose(resp)
-		return false, wait, u, nil
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		drainClose(resp)
+	if ans.StatusCode != http.StatusAccepted {
 		return true, 0, u, nil
-	default:
-		return false, 0, u, fmt.Errorf("poll operation: %w", armError(resp))
 	}
+	if next := ans.Header.Get("Location"); next != "" {
+		u = next
+	}
+	return false, c.delay(ans.Header), u, nil
 }
 
 // delay is the answer's Retry-After, else PollInterval.
-func (c *SupportClient) delay(resp *http.Response) time.Duration {
-	if d, ok := outbound.ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now()); ok {
+func (c *SupportClient) delay(h http.Header) time.Duration {
+	if d, ok := outbound.ParseRetryAfter(h.Get("Retry-After"), c.clock.Now()); ok {
 		return min(d, c.limit)
 	}
 	return c.poll
