@@ -50,13 +50,13 @@ func (w *Worker) process(d *delivery) {
 		w.ins.inFlight.Add(ctx, -1)
 	}()
 
-	err := w.handle(ctx, d, msg, span)
+	err := w.handle(ctx, msg, span)
 	w.settle(ctx, d, msg, err, span)
 }
 
-// handle decodes the message and runs its handler, sending InProgress
-// every ProgressInterval meanwhile.
-func (w *Worker) handle(ctx context.Context, d *delivery, msg *Message, span trace.Span) error {
+// handle decodes the message and runs its handler; the worker's keepAlive
+// sends InProgress meanwhile.
+func (w *Worker) handle(ctx context.Context, msg *Message, span trace.Span) error {
 	if msg.NumDelivered > uint64(w.cfg.MaxDeliver) {
 		// An earlier delivery never settled (a crash, a lost ack): do not
 		// run the handler again past the limit.
@@ -73,23 +73,6 @@ func (w *Worker) handle(ctx context.Context, d *delivery, msg *Message, span tra
 		return fault.Permanentf("no handler for subject %s", msg.Subject)
 	}
 
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		t := time.NewTicker(w.cfg.ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if d.settled.Load() {
-					return
-				}
-				_ = d.msg.InProgress()
-			}
-		}
-	}()
 	return callHandler(ctx, h, msg)
 }
 

@@ -27,18 +27,23 @@ type Worker struct {
 
 	// base is the parent context of every handler: Run's context without
 	// its cancellation, so in-flight handlers finish during the drain.
-	base     context.Context
-	slots    chan struct{}
+	base context.Context
+	// work hands a delivery from Consume's callback to an idle pool
+	// goroutine. It is unbuffered: the callback blocks while every
+	// goroutine is busy, which bounds the prefetch.
+	work     chan *delivery
+	slots    []slot // one per pool goroutine
+	epoch    time.Time
 	draining chan struct{}
 	running  atomic.Bool
 	inFlight atomic.Int64
 	wg       sync.WaitGroup
 
-	// mu guards stopping and active; a delivery joins wg only under mu
-	// and before stopping, so the drain's wg.Wait never races a wg.Add.
+	// mu guards stopping; a delivery joins wg and its slot only under mu
+	// and before stopping, so the drain's wg.Wait never races a wg.Add
+	// and the drain sees every delivery it has to settle.
 	mu       sync.Mutex
 	stopping bool
-	active   map[*delivery]struct{}
 }
 
 // New validates cfg and returns a Worker that dispatches messages of cons to
@@ -84,9 +89,10 @@ func New(cons jetstream.Consumer, dlq DeadLetterPublisher, handlers map[string]H
 		log:      cfg.Logger,
 		ins:      ins,
 		prop:     telemetry.Propagator(),
-		slots:    make(chan struct{}, cfg.Concurrency),
+		work:     make(chan *delivery),
+		slots:    make([]slot, cfg.Concurrency),
+		epoch:    time.Now(),
 		draining: make(chan struct{}),
-		active:   make(map[*delivery]struct{}),
 	}, nil
 }
 
@@ -105,6 +111,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	base, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 	w.base = base
+	quit := make(chan struct{})
+	defer close(quit)
+	for i := range w.slots {
+		go w.serve(&w.slots[i], quit)
+	}
+	go w.keepAlive(quit)
 
 	cc, err := w.cons.Consume(w.onMessage,
 		// Prefetch no more than can start soon: a buffered message's AckWait
@@ -152,15 +164,9 @@ func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.Cance
 	}
 	// Settle first, then cancel: a handler returning ctx.Err() must not
 	// win the claim and turn the drain into a delayed retry.
-	w.mu.Lock()
-	pending := make([]*delivery, 0, len(w.active))
-	for d := range w.active {
-		pending = append(pending, d)
-	}
-	w.mu.Unlock()
 	n := 0
-	for _, d := range pending {
-		if d.claim() {
+	for i := range w.slots {
+		if d := w.slots[i].cur.Load(); d != nil && d.claim() {
 			w.requeue(d.msg)
 			n++
 		}
@@ -168,64 +174,6 @@ func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.Cance
 	cancelHandlers()
 	w.log.Warn("drain timed out; running handlers' messages returned for redelivery",
 		slog.Duration("drain_timeout", w.cfg.DrainTimeout), slog.Int("nakd", n))
-}
-
-// onMessage is Consume's callback. It blocks while every slot is busy,
-// which stops the client from prefetching more than PullMaxMessages.
-func (w *Worker) onMessage(m jetstream.Msg) {
-	select {
-	case <-w.draining:
-		w.requeue(m)
-		return
-	default:
-	}
-	if !w.acquire(m) {
-		w.requeue(m)
-		return
-	}
-	d := &delivery{msg: m, received: time.Now()}
-	w.mu.Lock()
-	if w.stopping {
-		w.mu.Unlock()
-		<-w.slots
-		w.requeue(m)
-		return
-	}
-	w.active[d] = struct{}{}
-	w.wg.Add(1)
-	w.mu.Unlock()
-	go func() {
-		defer w.wg.Done()
-		defer func() {
-			w.mu.Lock()
-			delete(w.active, d)
-			w.mu.Unlock()
-			<-w.slots
-		}()
-		w.process(d)
-	}()
-}
-
-// acquire waits for a free slot, keeping m's AckWait from expiring
-// meanwhile; false if the worker started draining.
-func (w *Worker) acquire(m jetstream.Msg) bool {
-	select {
-	case w.slots <- struct{}{}:
-		return true
-	default:
-	}
-	t := time.NewTicker(w.cfg.ProgressInterval)
-	defer t.Stop()
-	for {
-		select {
-		case w.slots <- struct{}{}:
-			return true
-		case <-w.draining:
-			return false
-		case <-t.C:
-			_ = m.InProgress()
-		}
-	}
 }
 
 // requeue hands m back for immediate redelivery, to this or another worker.
@@ -237,13 +185,3 @@ func (w *Worker) requeue(m jetstream.Msg) {
 	}
 	w.ins.messages.Add(ctx, 1, metricAttrs(m.Subject(), OutcomeDrained))
 }
-
-// delivery is one message being handled; exactly one party settles it.
-type delivery struct {
-	msg      jetstream.Msg
-	received time.Time
-	settled  atomic.Bool
-}
-
-// claim reports whether the caller may settle d (only the first caller may).
-func (d *delivery) claim() bool { return d.settled.CompareAndSwap(false, true) }

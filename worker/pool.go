@@ -1,0 +1,133 @@
+package worker
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The worker runs handlers on Concurrency long-lived goroutines rather than
+// one fresh goroutine per message: a fresh goroutine's small stack grows
+// (and is copied) during every JSON decode, which cost more CPU than the
+// decode itself. One worker-wide ticker keeps long handlers alive instead
+// of a ticker goroutine per message.
+
+// delivery is one message being handled; exactly one party settles it.
+type delivery struct {
+	msg      jetstream.Msg
+	received time.Time
+	// progressed is when the message's AckWait last restarted: its
+	// receipt or the last InProgress, as time since the worker's epoch.
+	progressed atomic.Int64
+	settled    atomic.Bool
+}
+
+// claim reports whether the caller may settle d (only the first caller may).
+func (d *delivery) claim() bool { return d.settled.CompareAndSwap(false, true) }
+
+// slot is what one pool goroutine is handling, nil while it is idle.
+type slot struct {
+	cur atomic.Pointer[delivery]
+}
+
+// since is the monotonic time since the worker's epoch.
+func (w *Worker) since() int64 { return int64(time.Since(w.epoch)) }
+
+// onMessage is Consume's callback. It hands m to an idle pool goroutine,
+// blocking while all are busy, which stops the client from prefetching
+// more than PullMaxMessages.
+func (w *Worker) onMessage(m jetstream.Msg) {
+	select {
+	case <-w.draining:
+		w.requeue(m)
+		return
+	default:
+	}
+	d := &delivery{msg: m, received: time.Now()}
+	d.progressed.Store(int64(d.received.Sub(w.epoch)))
+	if !w.handOff(d) {
+		w.requeue(m)
+	}
+}
+
+// handOff waits for an idle pool goroutine to take d, keeping d's AckWait
+// from expiring meanwhile; false if the worker started draining.
+func (w *Worker) handOff(d *delivery) bool {
+	select {
+	case w.work <- d:
+		return true
+	default:
+	}
+	t := time.NewTicker(w.cfg.ProgressInterval)
+	defer t.Stop()
+	for {
+		select {
+		case w.work <- d:
+			return true
+		case <-w.draining:
+			return false
+		case <-t.C:
+			_ = d.msg.InProgress()
+			d.progressed.Store(w.since())
+		}
+	}
+}
+
+// serve is one pool goroutine: it handles deliveries until quit closes.
+func (w *Worker) serve(s *slot, quit <-chan struct{}) {
+	for {
+		select {
+		case d := <-w.work:
+			w.run(s, d)
+		case <-quit:
+			return
+		}
+	}
+}
+
+// run handles d in slot s, unless the worker is stopping: a delivery
+// handed over as the drain began goes back at once.
+func (w *Worker) run(s *slot, d *delivery) {
+	w.mu.Lock()
+	if w.stopping {
+		w.mu.Unlock()
+		w.requeue(d.msg)
+		return
+	}
+	s.cur.Store(d)
+	w.wg.Add(1)
+	w.mu.Unlock()
+	defer func() {
+		s.cur.Store(nil)
+		w.wg.Done()
+	}()
+	w.process(d)
+}
+
+// keepAlive sends InProgress for every running message whose AckWait last
+// restarted ProgressInterval ago or nearly so. It looks every quarter
+// interval and acts from three quarters on, so no message waits longer
+// than ProgressInterval for its InProgress.
+func (w *Worker) keepAlive(quit <-chan struct{}) {
+	every := max(w.cfg.ProgressInterval/4, time.Millisecond)
+	due := int64(max(w.cfg.ProgressInterval-every, 0))
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-t.C:
+		}
+		now := w.since()
+		for i := range w.slots {
+			d := w.slots[i].cur.Load()
+			if d == nil || d.settled.Load() || now-d.progressed.Load() < due {
+				continue
+			}
+			_ = d.msg.InProgress()
+			d.progressed.Store(now)
+		}
+	}
+}
