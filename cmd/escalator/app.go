@@ -17,6 +17,7 @@ import (
 
 	"github.com/escalator/escalator/internal/admin"
 	"github.com/escalator/escalator/internal/ingest"
+	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
@@ -35,9 +36,10 @@ type appConfig struct {
 
 	runIngest, runWorker bool
 
-	// retryInitial overrides the worker's first retry delay (tests only;
-	// zero keeps the worker's default).
+	// retryInitial overrides the worker's first retry delay, and http the
+	// outbound HTTP policy (tests only; zero values keep the defaults).
 	retryInitial time.Duration
+	http         outbound.Options
 }
 
 func (c *appConfig) flags(fs *pflag.FlagSet) {

@@ -38,8 +38,10 @@ type remotes struct {
 	snow      *servicenow.Client
 }
 
-// newRemotes builds the clients; it makes no network call.
-func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *slog.Logger, tel *telemetry.Providers) (r *remotes, err error) {
+// newRemotes builds the clients; it makes no network call. httpBase tunes
+// the outbound policy (zero: its defaults); its name and providers are set
+// per client.
+func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *slog.Logger, tel *telemetry.Providers, httpBase outbound.Options) (r *remotes, err error) {
 	if err := ms.validate(); err != nil {
 		return nil, err
 	}
@@ -73,7 +75,9 @@ func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *
 		return nil, fmt.Errorf("token cache: %w", err)
 	}
 	httpClient := func(name string) *http.Client {
-		return outbound.NewClient(outbound.Options{Name: name, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider})
+		opts := httpBase
+		opts.Name, opts.TracerProvider, opts.MeterProvider = name, tel.TracerProvider, tel.MeterProvider
+		return outbound.NewClient(opts)
 	}
 	entra := func(resource string) (*token.Source, error) {
 		f, err := token.NewEntra(token.EntraConfig{

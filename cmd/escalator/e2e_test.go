@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/sim"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testserver"
@@ -329,5 +333,67 @@ func TestE2EScheduledJobsWired(t *testing.T) {
 	x.settle(t)
 	if n := healthIncidents(); n != 1 {
 		t.Fatalf("incidents created for the Exchange issue: %d, want 1", n)
+	}
+}
+
+// TestE2EOutageThenDLQReplay: while Azure Support answers 503, escalations
+// end in the dead-letter stream; once it is back, a DLQ replay gives every
+// incident exactly one case and empties the DLQ.
+func TestE2EOutageThenDLQReplay(t *testing.T) {
+	x := startE2E(t, func(c *appConfig) {
+		c.retryInitial = 20 * time.Millisecond
+		c.http = outbound.Options{MaxAttempts: 2, InitialBackoff: 10 * time.Millisecond}
+	})
+	x.link(t, sim.DefaultAdminUPN)
+	if err := x.sim.SetFaults(sim.Faults{Routes: map[string]sim.RouteFault{
+		"PUT /subscriptions/{sub}/providers/Microsoft.Support/supportTickets/{name}": {Status: 503},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	// Three incidents (the seeded one and two new), one escalation each.
+	const incidents = 3
+	ctx := context.Background()
+	for i := 0; i < incidents; i++ {
+		ev := example(t, "escalation-requested.json", func(ev *event.Event) { ev.ID = fmt.Sprintf("outage-%d", i) })
+		if i > 0 {
+			inc, err := x.app.remotes.snow.CreateIncident(ctx, map[string]string{"short_description": fmt.Sprintf("Teams calls drop, site %d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev.Data.Incident.SysID, ev.Data.Incident.Number = inc.SysID, inc.Number
+		}
+		x.post(t, ev)
+	}
+	waitFor(t, "every escalation dead-lettered", func() bool {
+		info, err := x.app.res.DLQ.Info(ctx)
+		return err == nil && info.State.Msgs == incidents
+	})
+	if x.tickets() != 0 {
+		t.Fatalf("tickets during the outage: %d", x.tickets())
+	}
+
+	x.sim.ClearFaults()
+	cfg := x.app.cfg
+	var out bytes.Buffer
+	e := &env{stdout: &out, stderr: io.Discard, getenv: func(string) string { return "" }}
+	rc := replayConfig{nats: cfg.nats, log: cfg.log, redis: cfg.redis, microsoft: cfg.microsoft, snow: cfg.snow,
+		worker: cfg.worker, dlq: true, output: "json", runID: "after-outage"}
+	if err := runReplay(ctx, e, rc); err != nil {
+		t.Fatalf("DLQ replay: %v\n%s", err, out.String())
+	}
+	waitFor(t, "one case per incident", func() bool { return x.tickets() == incidents })
+	x.settle(t)
+	// Replaying the DLQ again finds nothing: each dead letter was deleted
+	// once its republish was acknowledged.
+	info, err := x.app.res.DLQ.Info(ctx)
+	if err != nil || info.State.Msgs != 0 {
+		t.Fatalf("dead letters left after the replay: %+v %v", info.State, err)
+	}
+	perIncident := map[string]int{}
+	for _, tk := range x.sim.State().Tickets {
+		perIncident[tk.Name]++
+	}
+	if len(perIncident) != incidents {
+		t.Fatalf("tickets by name %v, want one for each of %d incidents", perIncident, incidents)
 	}
 }

@@ -53,7 +53,7 @@ type parts struct {
 // remotes; it makes no network call.
 func buildParts(a *App) (*parts, error) {
 	cfg := a.cfg
-	r, err := newRemotes(cfg.microsoft, cfg.snow, cfg.redis, a.log, a.tel)
+	r, err := newRemotes(cfg.microsoft, cfg.snow, cfg.redis, a.log, a.tel, cfg.http)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,8 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 		newDevCmd(e),
 		newAccountCmd(e),
 		newDoctorCmd(e),
+		newReplayCmd(e),
+		newDLQCmd(e),
 	)
 	return root
 }
