@@ -43,7 +43,7 @@ func appendInt(b []byte, i int) []byte {
 }
 
 // BenchmarkWorkerNoop measures the runtime's throughput with a handler that
-// does nothing: decode, span, metrics, DoubleAck.
+// does nothing: decode, span, metrics, Ack.
 func BenchmarkWorkerNoop(b *testing.B) {
 	e := newEnv(b, streams.Config{Concurrency: DefaultConcurrency})
 	fill(b, e, b.N)

@@ -31,8 +31,8 @@ type Config struct {
 	// BackoffInitial is the retry delay after the first delivery fails; it
 	// doubles with each delivery up to BackoffMax. Defaults 5s and 5m.
 	BackoffInitial, BackoffMax time.Duration
-	// SettleTimeout bounds each Ack, Nak, Term and dead-letter publish;
-	// default 5s.
+	// SettleTimeout bounds each dead-letter publish (Ack, Nak and Term
+	// do not wait for the server); default 5s.
 	SettleTimeout time.Duration
 
 	// Logger defaults to slog.Default().

@@ -93,14 +93,15 @@ func (w *Worker) settle(ctx context.Context, d *delivery, msg *Message, err erro
 	if !d.claim() {
 		return // the drain already returned it
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.SettleTimeout)
-	defer cancel()
 	m := d.msg
 	elapsed := func() float64 { return time.Since(d.received).Seconds() }
 
 	if err == nil {
-		if aerr := m.DoubleAck(sctx); aerr != nil {
-			// The effects are done and keyed: a redelivery repeats nothing.
+		// A plain Ack, not waiting for the server's confirmation: the
+		// effects are done and keyed, so an Ack lost on the way costs only
+		// a redelivery that repeats nothing, while waiting would cost a
+		// round trip per message.
+		if aerr := m.Ack(); aerr != nil {
 			w.log.Warn("ack failed; the message will be redelivered", w.logAttrs(msg, aerr)...)
 		}
 		span.SetStatus(codes.Ok, "")
@@ -125,6 +126,8 @@ func (w *Worker) settle(ctx context.Context, d *delivery, msg *Message, err erro
 	}
 
 	reason := deadLetterReason(err)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.SettleTimeout)
+	defer cancel()
 	if perr := w.publishDeadLetter(sctx, msg, class, reason); perr != nil {
 		// Never lose the message: leave it in the stream and try again.
 		delay := w.cfg.retryDelay(msg.NumDelivered, err)
