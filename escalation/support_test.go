@@ -277,6 +277,7 @@ func TestCreateTicketExisting(t *testing.T) {
 		{"200 with an old ticket", supJSON(200, supFixture(t, "ticket_created.json")), created.Add(time.Hour), true, true},
 		{"201 with a fresh ticket", supJSON(201, supFixture(t, "ticket_created.json")), created.Add(time.Second), false, false},
 		{"200 with a fresh ticket", supJSON(200, supFixture(t, "ticket_created.json")), created, false, false},
+		{"204 without the ticket", supJSON(http.StatusNoContent, ""), created, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
