@@ -138,7 +138,9 @@ func newReplayCmd(e *env) *cobra.Command {
 			"consumer is not touched), the dead letters (--dlq) or a file (--file), and republishes each\n" +
 			"event with its CloudEvent id, so the handlers' idempotency keys recognise it: no incident\n" +
 			"gets a second case. --dry-run only reports what each event would lead to. An interrupted\n" +
-			"run continues with --resume RUN_ID. Exit status 1 when any event failed.",
+			"run continues with --resume RUN_ID. On a terminal a progress bar shows the rate and ETA;\n" +
+			"otherwise each event is one JSON line (seq, id, type, incident, action, error). A summary\n" +
+			"follows (--output json: one object). Exit status 1 when any event failed.",
 		Example: "  escalator replay --since 2h --type escalation --dry-run\n" +
 			"  escalator replay --dlq --rate 20\n" +
 			"  escalator replay --resume 20250601T120000Z-3fa9c1",
