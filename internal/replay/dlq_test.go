@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -172,5 +171,4 @@ func TestDLQDryRunDeletesNothing(t *testing.T) {
 			t.Errorf("a dry run saved progress %s", k)
 		}
 	}
-	_ = time.Second
 }

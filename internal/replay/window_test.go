@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/streams"
 )
 
 // dryRun runs a dry run over src with filter and returns the results.
@@ -313,10 +312,6 @@ func TestFileSource(t *testing.T) {
 	if got := e.replayed(t, "file1"); !reflect.DeepEqual(got, map[string]int{"replay-file1-f1": 1, "replay-file1-f2": 1}) {
 		t.Errorf("republished = %v", got)
 	}
-	if _, err := e.res.Stream.Info(ctx(t)); err != nil {
-		t.Fatal(err)
-	}
-	_ = streams.StreamName
 }
 
 func TestWindowWhoseLastMessagesWereDeleted(t *testing.T) {
