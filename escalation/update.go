@@ -60,6 +60,50 @@ func NewUpdateHandler(cfg UpdateConfig) (*UpdateHandler, error) {
 	return &UpdateHandler{cfg: cfg, log: log}, nil
 }
 
+// UpdateAction is what an update leads to.
+type UpdateAction string
+
+// The update actions.
+const (
+	// UpdateNothing: no case, or a closed one: acked, nothing done.
+	UpdateNothing UpdateAction = "nothing"
+	// UpdateWait: the case is still being opened; the update is retried.
+	UpdateWait UpdateAction = "wait"
+	// UpdateSync: the change goes to the open case.
+	UpdateSync UpdateAction = "sync"
+)
+
+// UpdatePlan is Handle's decision for an update, made without side effects
+// (the replay dry run shows it).
+type UpdatePlan struct {
+	Action   UpdateAction
+	Summary  string
+	Case     Case
+	Revision uint64
+}
+
+// Plan decides what Handle does with ev, reading only the case record.
+func (h *UpdateHandler) Plan(ctx context.Context, ev *event.Event) (UpdatePlan, error) {
+	inc := ev.Data.Incident
+	c, rev, err := h.cfg.Cases.Get(ctx, inc.SysID)
+	switch {
+	case errors.Is(err, ErrNoCase):
+		return UpdatePlan{Action: UpdateNothing, Summary: fmt.Sprintf("nothing to sync: %s has no Microsoft case", inc.Number)}, nil
+	case err != nil:
+		return UpdatePlan{}, fmt.Errorf("update %s: %w", inc.Number, err)
+	}
+	plan := UpdatePlan{Case: c, Revision: rev}
+	switch c.State {
+	case CaseOpen:
+		plan.Action, plan.Summary = UpdateSync, fmt.Sprintf("would sync %s to case %s", inc.Number, c.CaseID)
+	case CasePending:
+		plan.Action, plan.Summary = UpdateWait, fmt.Sprintf("would wait: the case %s of %s is still being opened", c.TicketName, inc.Number)
+	default:
+		plan.Action, plan.Summary = UpdateNothing, fmt.Sprintf("nothing to sync: case %s of %s is %s", c.CaseID, inc.Number, c.State)
+	}
+	return plan, nil
+}
+
 // Handle syncs msg's incident change to its open case. An incident without
 // a case, or whose case is closed, is acked with nothing done. A case still
 // being opened (pending) makes the update wait: it is retried, so a note or
@@ -70,20 +114,17 @@ func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
 		return nil
 	}
 	inc := ev.Data.Incident
-	c, rev, err := h.cfg.Cases.Get(ctx, inc.SysID)
-	if errors.Is(err, ErrNoCase) {
-		return nil
-	}
+	plan, err := h.Plan(ctx, ev)
 	if err != nil {
-		return fmt.Errorf("update %s: %w", inc.Number, err)
+		return err
 	}
-	switch c.State {
-	case CaseOpen:
-	case CasePending:
-		return fault.AsTransient(fmt.Errorf("update %s: its case %s is still being opened; the update waits for it", inc.Number, c.TicketName), 0)
-	default:
+	switch plan.Action {
+	case UpdateNothing:
 		return nil
+	case UpdateWait:
+		return fault.AsTransient(fmt.Errorf("update %s: %s", inc.Number, plan.Summary), 0)
 	}
+	c, rev := plan.Case, plan.Revision
 	log := h.log.With("incident", inc.Number, "event", ev.ID, "case", c.CaseID, "ticket", c.TicketName)
 
 	// A note Escalator wrote (its markers) is not echoed back to Microsoft.

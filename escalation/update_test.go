@@ -240,3 +240,41 @@ func TestNewUpdateHandlerValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdatePlanMatchesHandle: the replay dry run's view of an update is
+// the handler's own decision, at every stage of a case.
+func TestUpdatePlanMatchesHandle(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.updateHandler(t, true)
+	ctx := context.Background()
+	ev := updateEvent("upd-plan", servicenow.StateResolved, "")
+	plan := func() escalation.UpdateAction {
+		t.Helper()
+		p, err := h.Plan(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Action
+	}
+	if got := plan(); got != escalation.UpdateNothing {
+		t.Fatalf("no case: %s", got)
+	}
+	_ = newEscalate(t, e.escalateConfig()).Handle(ctx, message(escalationEvent("evt-plan"))) // no account: stays pending
+	if got := plan(); got != escalation.UpdateWait {
+		t.Fatalf("pending case: %s", got)
+	}
+	e.escalated(t)
+	if got := plan(); got != escalation.UpdateSync {
+		t.Fatalf("open case: %s", got)
+	}
+	e.sim.ResetCalls()
+	if _, err := h.Plan(ctx, ev); err != nil || len(e.sim.State().Calls) != 0 {
+		t.Fatalf("Plan called out: %v %v", err, e.sim.State().Calls)
+	}
+	if err := h.Handle(ctx, message(ev)); err != nil {
+		t.Fatal(err)
+	}
+	if got := plan(); got != escalation.UpdateNothing {
+		t.Fatalf("closed case: %s", got)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -30,7 +29,7 @@ func dryRunPlanners(ctx context.Context, c replayConfig, log *slog.Logger, nc *n
 		closeParts()
 		return nil, nil, err
 	}
-	return handlerPlanners(p.escalate, p.insights, p.cases), closeParts, nil
+	return handlerPlanners(p.escalate, p.insights, p.update), closeParts, nil
 }
 
 // escalationPlanner and insightsPlanner are the handlers' Plan functions.
@@ -41,10 +40,13 @@ type (
 	insightsPlanner interface {
 		Plan(ctx context.Context, ev *event.Event) (insights.Plan, error)
 	}
+	updatePlanner interface {
+		Plan(ctx context.Context, ev *event.Event) (escalation.UpdatePlan, error)
+	}
 )
 
 // handlerPlanners adapts the handlers' Plan functions to the replay engine.
-func handlerPlanners(esc escalationPlanner, ins insightsPlanner, cases *escalation.CaseStore) map[string]replay.Planner {
+func handlerPlanners(esc escalationPlanner, ins insightsPlanner, upd updatePlanner) map[string]replay.Planner {
 	return map[string]replay.Planner{
 		event.TypeEscalation: replay.PlannerFunc(func(ctx context.Context, ev *event.Event) (replay.Decision, error) {
 			p, err := esc.Plan(ctx, ev)
@@ -61,7 +63,11 @@ func handlerPlanners(esc escalationPlanner, ins insightsPlanner, cases *escalati
 			return replay.Decision{Action: p.Action(), Summary: insightsSummary(p)}, nil
 		}),
 		event.TypeUpdated: replay.PlannerFunc(func(ctx context.Context, ev *event.Event) (replay.Decision, error) {
-			return updateDecision(ctx, cases, ev)
+			p, err := upd.Plan(ctx, ev)
+			if err != nil {
+				return replay.Decision{}, err
+			}
+			return replay.Decision{Action: string(p.Action), Summary: p.Summary}, nil
 		}),
 	}
 }
@@ -71,21 +77,4 @@ func insightsSummary(p insights.Plan) string {
 		return fmt.Sprintf("would post the insights note on %s (digest %.12s)", p.Incident, p.Digest)
 	}
 	return fmt.Sprintf("nothing to post: %s already has this insights note", p.Incident)
-}
-
-// updateDecision reads what the update handler reads first: the case
-// record. The handler has no Plan of its own yet; it syncs only an open
-// case.
-func updateDecision(ctx context.Context, cases *escalation.CaseStore, ev *event.Event) (replay.Decision, error) {
-	inc := ev.Data.Incident
-	c, _, err := cases.Get(ctx, inc.SysID)
-	switch {
-	case errors.Is(err, escalation.ErrNoCase):
-		return replay.Decision{Action: "nothing", Summary: fmt.Sprintf("nothing to sync: %s has no Microsoft case", inc.Number)}, nil
-	case err != nil:
-		return replay.Decision{}, err
-	case c.State != escalation.CaseOpen:
-		return replay.Decision{Action: "nothing", Summary: fmt.Sprintf("nothing to sync: case %s of %s is %s", c.CaseID, inc.Number, c.State)}, nil
-	}
-	return replay.Decision{Action: "sync", Summary: fmt.Sprintf("would sync %s to case %s", inc.Number, c.CaseID)}, nil
 }
