@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/internal/testserver"
 	"github.com/escalator/escalator/worker"
@@ -21,6 +25,12 @@ const testIngestToken = "test-token-0123456789abcdef"
 // startApp runs an App on loopback :0 ports against a private NATS server
 // with the given handlers, and stops it when the test ends.
 func startApp(t *testing.T, cfg appConfig, handlers handlerSet) *App {
+	t.Helper()
+	return startAppTraced(t, cfg, handlers, nil)
+}
+
+// startAppTraced is startApp with the spans going to tp (nil: none).
+func startAppTraced(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.TracerProvider) *App {
 	t.Helper()
 	ns := testserver.NATS(t)
 	cfg.nats.URL = ns.ClientURL()
@@ -37,6 +47,9 @@ func startApp(t *testing.T, cfg appConfig, handlers handlerSet) *App {
 	tel, err := telemetry.Setup(context.Background(), telemetry.Options{Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tp != nil {
+		tel.TracerProvider = tp
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -143,5 +156,55 @@ func TestAppSpineIngestToWorker(t *testing.T) {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestAppTraceFromIngestToWorker: one trace from the caller through ingest's
+// PRODUCER span to the worker's CONSUMER span, whether the caller sends a
+// traceparent header or only the CloudEvent traceparent extension.
+func TestAppTraceFromIngestToWorker(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	var rec recorder
+	app := startAppTraced(t, appConfig{}, rec.handlers, tp)
+
+	const headerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	const extensionTrace = "0af7651916cd43dd8448eb211c80319c"
+	body, _ := os.ReadFile("examples/insights-requested.json")
+	send := func(id, header, extension string) {
+		t.Helper()
+		b := strings.Replace(string(body), `"id": "0c2a6e5d8b7f4a1e9c3d5b7a9e1f2c40",`,
+			`"id": "`+id+`",`+extension, 1)
+		req, _ := http.NewRequest(http.MethodPost, app.IngestURL()+"/v1/events", strings.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+testIngestToken)
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		if header != "" {
+			req.Header.Set("traceparent", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("post %s: %v %v", id, resp, err)
+		}
+		resp.Body.Close()
+	}
+	send("traced-by-header", "00-"+headerTrace+"-00f067aa0ba902b7-01", "")
+	send("traced-by-extension", "", `"traceparent": "00-`+extensionTrace+`-b7ad6b7169203331-01",`)
+
+	for _, traceID := range []string{headerTrace, extensionTrace} {
+		waitFor(t, "producer and consumer spans of trace "+traceID, func() bool {
+			var producer, consumer bool
+			for _, s := range exp.GetSpans() {
+				if s.SpanContext.TraceID().String() != traceID {
+					continue
+				}
+				switch {
+				case s.Name == "send escalator.incident.insights" && s.SpanKind == trace.SpanKindProducer:
+					producer = true
+				case s.Name == "process escalator.incident.insights" && s.SpanKind == trace.SpanKindConsumer:
+					consumer = true
+				}
+			}
+			return producer && consumer
+		})
 	}
 }
