@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/escalator/escalator/internal/event"
 )
 
 // The worker runs handlers on Concurrency long-lived goroutines rather than
@@ -21,6 +23,10 @@ type delivery struct {
 	// receipt or the last InProgress, as time since the worker's epoch.
 	progressed atomic.Int64
 	settled    atomic.Bool
+	// message and event are what the handler gets, allocated with the
+	// delivery rather than on their own.
+	message Message
+	event   event.Event
 }
 
 // claim reports whether the caller may settle d (only the first caller may).

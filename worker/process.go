@@ -20,9 +20,12 @@ import (
 // process handles one delivery and settles it.
 func (w *Worker) process(d *delivery) {
 	m := d.msg
-	subject := m.Subject()
-	msg := &Message{Subject: subject, Header: m.Headers(), Data: m.Data(), msg: m}
-	if meta, err := m.Metadata(); err == nil {
+	r := w.route(m.Subject())
+	msg := &d.message
+	*msg = Message{Subject: r.subject, Header: m.Headers(), Data: m.Data(), msg: m}
+	if seq, n, ok := ackCounts(m.Reply()); ok {
+		msg.StreamSeq, msg.NumDelivered = seq, n
+	} else if meta, err := m.Metadata(); err == nil {
 		msg.StreamSeq = meta.Sequence.Stream
 		msg.NumDelivered = meta.NumDelivered
 	} else {
@@ -30,17 +33,19 @@ func (w *Worker) process(d *delivery) {
 		msg.NumDelivered = 1
 	}
 
-	ctx := w.prop.Extract(w.base, telemetry.HeaderCarrier(m.Headers()))
-	ctx, span := w.ins.tracer.Start(ctx, "process "+subject,
-		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
-			streams.AttrMessagingSystem.String(streams.MessagingSystemNATS),
-			streams.AttrOperationType.String("process"),
-			streams.AttrDestination.String(subject),
-			streams.AttrMessageID.String(m.Headers().Get(jetstream.MsgIDHeader)),
-			streams.AttrConsumerGroup.String(w.cfg.ConsumerName),
-			streams.AttrDeliveryCount.Int64(int64(msg.NumDelivered)),
-		))
+	ctx := w.prop.Extract(w.base, telemetry.HeaderCarrier(msg.Header))
+	var span trace.Span
+	if w.ins.tracing {
+		// r.spanStart is full (len == cap): append copies it.
+		ctx, span = w.ins.tracer.Start(ctx, r.spanName, append(r.spanStart,
+			trace.WithAttributes(
+				streams.AttrMessageID.String(msg.Header.Get(jetstream.MsgIDHeader)),
+				streams.AttrDeliveryCount.Int64(int64(msg.NumDelivered)),
+			))...)
+	} else {
+		// A no-op tracer ignores the options: do not build them.
+		ctx, span = w.ins.tracer.Start(ctx, r.spanName)
+	}
 	defer span.End()
 
 	w.inFlight.Add(1)
@@ -50,13 +55,14 @@ func (w *Worker) process(d *delivery) {
 		w.ins.inFlight.Add(ctx, -1)
 	}()
 
-	err := w.handle(ctx, msg, span)
-	w.settle(ctx, d, msg, err, span)
+	err := w.handle(ctx, d, r, span)
+	w.settle(ctx, d, r, err, span)
 }
 
 // handle decodes the message and runs its handler; the worker's keepAlive
 // sends InProgress meanwhile.
-func (w *Worker) handle(ctx context.Context, msg *Message, span trace.Span) error {
+func (w *Worker) handle(ctx context.Context, d *delivery, r *route, span trace.Span) error {
+	msg := &d.message
 	if msg.NumDelivered > uint64(w.cfg.MaxDeliver) {
 		// An earlier delivery never settled (a crash, a lost ack): do not
 		// run the handler again past the limit.
@@ -66,14 +72,15 @@ func (w *Worker) handle(ctx context.Context, msg *Message, span trace.Span) erro
 	if err != nil {
 		return fault.AsPermanent(fmt.Errorf("decode: %w", err))
 	}
-	msg.Event = &ev
-	span.SetAttributes(streams.AttrIncidentNumber.String(ev.Data.Incident.Number))
-	h, ok := w.handlers[msg.Subject]
-	if !ok {
+	d.event = ev
+	msg.Event = &d.event
+	if span.IsRecording() {
+		span.SetAttributes(streams.AttrIncidentNumber.String(ev.Data.Incident.Number))
+	}
+	if r.handler == nil {
 		return fault.Permanentf("no handler for subject %s", msg.Subject)
 	}
-
-	return callHandler(ctx, h, msg)
+	return callHandler(ctx, r.handler, msg)
 }
 
 // callHandler turns a handler panic into a permanent error: a bug would
@@ -89,11 +96,11 @@ func callHandler(ctx context.Context, h Handler, msg *Message) (err error) {
 }
 
 // settle turns the handler's result into Ack, NakWithDelay or a dead letter.
-func (w *Worker) settle(ctx context.Context, d *delivery, msg *Message, err error, span trace.Span) {
+func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, span trace.Span) {
 	if !d.claim() {
 		return // the drain already returned it
 	}
-	m := d.msg
+	m, msg := d.msg, &d.message
 	elapsed := func() float64 { return time.Since(d.received).Seconds() }
 
 	if err == nil {
@@ -105,7 +112,8 @@ func (w *Worker) settle(ctx context.Context, d *delivery, msg *Message, err erro
 			w.log.Warn("ack failed; the message will be redelivered", w.logAttrs(msg, aerr)...)
 		}
 		span.SetStatus(codes.Ok, "")
-		w.ins.settled(ctx, msg.Subject, OutcomeAck, "", elapsed())
+		w.ins.messages.Add(ctx, 1, r.acked...)
+		w.ins.duration.Record(ctx, elapsed(), r.duration...)
 		return
 	}
 

@@ -28,7 +28,10 @@ const (
 var attrOutcome = attribute.Key("outcome")
 
 type instruments struct {
-	tracer      trace.Tracer
+	tracer trace.Tracer
+	// tracing is false for a no-op TracerProvider, whose spans need no
+	// attributes built.
+	tracing     bool
 	messages    metric.Int64Counter
 	duration    metric.Float64Histogram
 	inFlight    metric.Int64UpDownCounter
@@ -43,7 +46,8 @@ func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*instrume
 		mp = metricnoop.NewMeterProvider()
 	}
 	m := mp.Meter(scope)
-	ins := &instruments{tracer: tp.Tracer(scope)}
+	_, noop := tp.(tracenoop.TracerProvider)
+	ins := &instruments{tracer: tp.Tracer(scope), tracing: !noop}
 	var err error
 	if ins.messages, err = m.Int64Counter("escalator.messages",
 		metric.WithDescription("Messages settled by the worker, by subject and outcome."),

@@ -17,13 +17,13 @@ import (
 
 // Worker consumes one durable consumer. Create it with New; Run it once.
 type Worker struct {
-	cons     jetstream.Consumer
-	dlq      DeadLetterPublisher
-	handlers map[string]Handler
-	cfg      Config
-	log      *slog.Logger
-	ins      *instruments
-	prop     propagation.TextMapPropagator
+	cons   jetstream.Consumer
+	dlq    DeadLetterPublisher
+	routes map[string]*route // by subject
+	cfg    Config
+	log    *slog.Logger
+	ins    *instruments
+	prop   propagation.TextMapPropagator
 
 	// base is the parent context of every handler: Run's context without
 	// its cancellation, so in-flight handlers finish during the drain.
@@ -58,12 +58,10 @@ func New(cons jetstream.Consumer, dlq DeadLetterPublisher, handlers map[string]H
 	if len(handlers) == 0 {
 		return nil, errors.New("worker: no handlers")
 	}
-	hs := make(map[string]Handler, len(handlers))
 	for subject, h := range handlers {
 		if subject == "" || h == nil {
 			return nil, fmt.Errorf("worker: handler for subject %q is missing", subject)
 		}
-		hs[subject] = h
 	}
 	if info := cons.CachedInfo(); info != nil {
 		if cfg.AckWait == 0 {
@@ -81,10 +79,14 @@ func New(cons jetstream.Consumer, dlq DeadLetterPublisher, handlers map[string]H
 	if err != nil {
 		return nil, err
 	}
+	routes := make(map[string]*route, len(handlers))
+	for subject, h := range handlers {
+		routes[subject] = newRoute(subject, h, cfg.ConsumerName)
+	}
 	return &Worker{
 		cons:     cons,
 		dlq:      dlq,
-		handlers: hs,
+		routes:   routes,
 		cfg:      cfg,
 		log:      cfg.Logger,
 		ins:      ins,
