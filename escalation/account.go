@@ -89,17 +89,27 @@ type AccountStoreConfig struct {
 	Clock func() time.Time
 }
 
+// AccountBucket is what AccountStore needs of the bucket
+// escalator_accounts: a jetstream.KeyValue, or a read-only
+// *kvsnapshot.Snapshot of it for the replay dry run.
+type AccountBucket interface {
+	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
+	Put(ctx context.Context, key string, value []byte) (uint64, error)
+	Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error
+	ListKeysFiltered(ctx context.Context, filters ...string) (jetstream.KeyLister, error)
+}
+
 // AccountStore keeps the linked account in the KV bucket
 // escalator_accounts: the key "linked" (the bucket's history keeps the
 // accounts it replaced) and one "audit.<unix nanos>" key per change.
 type AccountStore struct {
-	kv     jetstream.KeyValue
+	kv     AccountBucket
 	tenant string
 	now    func() time.Time
 }
 
 // NewAccountStore returns a store over kv (streams.Resources.Accounts).
-func NewAccountStore(kv jetstream.KeyValue, cfg AccountStoreConfig) (*AccountStore, error) {
+func NewAccountStore(kv AccountBucket, cfg AccountStoreConfig) (*AccountStore, error) {
 	if kv == nil {
 		return nil, errors.New("account store: a KV bucket is required")
 	}

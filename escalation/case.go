@@ -79,15 +79,25 @@ var ErrNoCase = errors.New("no case recorded for the incident")
 // another writer. It is transient: the message is retried and re-reads.
 var ErrCaseConflict = errors.New("case record changed concurrently")
 
+// CaseBucket is what CaseStore needs of the bucket escalator_cases: a
+// jetstream.KeyValue, or a read-only *kvsnapshot.Snapshot of it for the
+// replay dry run (whose writes fail, permanently).
+type CaseBucket interface {
+	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
+	Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error)
+	Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error)
+	ListKeys(ctx context.Context, opts ...jetstream.WatchOpt) (jetstream.KeyLister, error)
+}
+
 // CaseStore keeps Case records in the KV bucket escalator_cases.
 type CaseStore struct {
-	kv  jetstream.KeyValue
+	kv  CaseBucket
 	now func() time.Time
 }
 
 // NewCaseStore returns a store over kv (streams.Resources.Cases). clock
 // defaults to time.Now.
-func NewCaseStore(kv jetstream.KeyValue, clock func() time.Time) (*CaseStore, error) {
+func NewCaseStore(kv CaseBucket, clock func() time.Time) (*CaseStore, error) {
 	if kv == nil {
 		return nil, errors.New("case store: a KV bucket is required")
 	}

@@ -45,6 +45,15 @@ type NoteWriter interface {
 	AddWorkNoteOnce(ctx context.Context, sysID, key, text string) (posted bool, err error)
 }
 
+// DigestBucket is what the handler needs of the bucket escalator_insights:
+// a jetstream.KeyValue, or a read-only *kvsnapshot.Snapshot of it for the
+// replay dry run (which only plans).
+type DigestBucket interface {
+	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
+	Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error)
+	Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error)
+}
+
 // HandlerConfig configures NewHandler.
 type HandlerConfig struct {
 	// Catalog recommends the articles. Required (LoadCatalog).
@@ -55,7 +64,7 @@ type HandlerConfig struct {
 	Notes NoteWriter
 	// Digests is the bucket escalator_insights: incident sys_id → digest of
 	// the last note posted. Required.
-	Digests jetstream.KeyValue
+	Digests DigestBucket
 	// MaxAge is the oldest snapshot used without a refresh. Default
 	// DefaultMaxAge.
 	MaxAge time.Duration
@@ -73,7 +82,7 @@ type Handler struct {
 	catalog *Catalog
 	health  HealthSource
 	notes   NoteWriter
-	digests jetstream.KeyValue
+	digests DigestBucket
 	maxAge  time.Duration
 	log     *slog.Logger
 	now     func() time.Time
