@@ -10,10 +10,13 @@
 //
 // A dry run changes nothing: for each event it reports what the handlers
 // would do, from the same decisions they take (validation, the role gate,
-// each handler's Plan). It evaluates every event against the state as it is
-// now, not as earlier events of the same replay would leave it; Result.Repeat
-// marks an event whose incident an earlier event of the run already
-// concerned.
+// each handler's Plan). It judges every event against the state at the
+// start of the run, not as earlier events of the same replay would leave
+// it; Result.Repeat marks an event whose incident an earlier event of the
+// run already concerned. `escalator replay --dry-run` builds its Planners
+// over snapshots of the buckets the handlers read (internal/kvsnapshot),
+// loaded once before the first event: the state is consistent across the
+// run, and planning an event makes no network call.
 //
 // Progress of a real run is kept in the bucket escalator_replay under the run
 // id (source, filters, window, last position done, counts), so an
