@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/kvsnapshot"
 	"github.com/escalator/escalator/internal/streams"
 )
 
@@ -46,8 +47,11 @@ func rawRead(ctx context.Context, js jetstream.JetStream, last uint64) (int, err
 // against a raw ordered-consumer read of the same window, each iteration
 // doing both; it reports both rates and their ratio (target ≥ 0.5).
 // "planner=none" plans without I/O (the engine's own cost: decode, filter,
-// role gate, ordering); "planner=kv" reads a KV key per event, as the
-// escalation and insights Plans do.
+// role gate, ordering); "planner=kv" reads a key per event from a snapshot
+// of the bucket loaded at the start of each run (the load is timed), as
+// the escalation, insights and update Plans of `escalator replay --dry-run`
+// do; "planner=kv-get" asks the bucket itself per event, a NATS round trip
+// each, for comparison.
 func BenchmarkDryRun(b *testing.B) {
 	const total = 10_000
 	e := newEnv(b)
@@ -62,22 +66,30 @@ func BenchmarkDryRun(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	kvPlanner := PlannerFunc(func(ctx context.Context, x *event.Event) (Decision, error) {
-		_, err := e.res.Cases.Get(ctx, x.Data.Incident.SysID)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return Decision{Action: "open"}, nil
-		}
-		return Decision{Action: "already"}, err
-	})
-	for _, bc := range []struct {
-		name    string
-		planner Planner
-	}{{"planner=none", okPlanner}, {"planner=kv", kvPlanner}} {
-		b.Run(bc.name, func(b *testing.B) {
-			planners := map[string]Planner{}
-			for _, typ := range types {
-				planners[typ] = bc.planner
+	// kvPlanner reads the incident's key in cases, as the handlers' Plans do.
+	kvPlanner := func(cases interface {
+		Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
+	}) Planner {
+		return PlannerFunc(func(ctx context.Context, x *event.Event) (Decision, error) {
+			_, err := cases.Get(ctx, x.Data.Incident.SysID)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return Decision{Action: "open"}, nil
 			}
+			return Decision{Action: "already"}, err
+		})
+	}
+	for _, bc := range []struct {
+		name     string
+		planners func(ctx context.Context) (Planner, error)
+	}{
+		{"planner=none", func(context.Context) (Planner, error) { return okPlanner, nil }},
+		{"planner=kv", func(ctx context.Context) (Planner, error) {
+			snap, err := kvsnapshot.Load(ctx, e.res.Cases)
+			return kvPlanner(snap), err
+		}},
+		{"planner=kv-get", func(context.Context) (Planner, error) { return kvPlanner(e.res.Cases), nil }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
 			var raw, dry time.Duration
 			for b.Loop() {
@@ -89,6 +101,14 @@ func BenchmarkDryRun(b *testing.B) {
 				raw += time.Since(start)
 
 				start = time.Now()
+				p, err := bc.planners(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				planners := map[string]Planner{}
+				for _, typ := range types {
+					planners[typ] = p
+				}
 				sum, err := Run(ctx, Options{Source: Source{Kind: SourceStream}, DryRun: true, Roles: testRoles},
 					Deps{JS: e.js, Planners: planners})
 				if err != nil || sum.Processed != total {
