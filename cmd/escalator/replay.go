@@ -137,7 +137,8 @@ func newReplayCmd(e *env) *cobra.Command {
 		Long: "Replay reads a window of the stream " + streams.StreamName + " (with an ordered consumer: the workers'\n" +
 			"consumer is not touched), the dead letters (--dlq) or a file (--file), and republishes each\n" +
 			"event with its CloudEvent id, so the handlers' idempotency keys recognise it: no incident\n" +
-			"gets a second case. --dry-run only reports what each event would lead to. An interrupted\n" +
+			"gets a second case. --dry-run only reports what each event would lead to, judged against\n" +
+			"the buckets as they are when the run starts (read once into memory). An interrupted\n" +
 			"run continues with --resume RUN_ID. On a terminal a progress bar shows the rate and ETA;\n" +
 			"otherwise each event is one JSON line (seq, id, type, incident, action, error). A summary\n" +
 			"follows (--output json: one object). Exit status 1 when any event failed.",
