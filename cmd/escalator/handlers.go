@@ -49,9 +49,22 @@ type parts struct {
 	update   *escalation.UpdateHandler
 }
 
+// buckets are the KV buckets the handlers keep their state in: the App's,
+// or read-only snapshots of them for a replay dry run.
+type buckets struct {
+	cases    escalation.CaseBucket
+	accounts escalation.AccountBucket
+	digests  insights.DigestBucket
+}
+
 // buildParts builds the handlers over the App's JetStream resources and
 // remotes; it makes no network call.
 func buildParts(a *App) (*parts, error) {
+	return buildPartsOver(a, buckets{cases: a.res.Cases, accounts: a.res.Accounts, digests: a.res.Insights})
+}
+
+// buildPartsOver is buildParts with the handlers' state in b.
+func buildPartsOver(a *App, b buckets) (*parts, error) {
 	cfg := a.cfg
 	r, err := newRemotes(cfg.microsoft, cfg.snow, cfg.redis, a.log, a.tel, cfg.http)
 	if err != nil {
@@ -65,10 +78,10 @@ func buildParts(a *App) (*parts, error) {
 	if p.snapshot, err = health.NewSnapshot(r.health, health.SnapshotConfig{Logger: a.log}); err != nil {
 		return nil, err
 	}
-	if p.cases, err = escalation.NewCaseStore(a.res.Cases, nil); err != nil {
+	if p.cases, err = escalation.NewCaseStore(b.cases, nil); err != nil {
 		return nil, err
 	}
-	if p.accounts, err = escalation.NewAccountStore(a.res.Accounts, escalation.AccountStoreConfig{Tenant: cfg.microsoft.Tenant}); err != nil {
+	if p.accounts, err = escalation.NewAccountStore(b.accounts, escalation.AccountStoreConfig{Tenant: cfg.microsoft.Tenant}); err != nil {
 		return nil, err
 	}
 	catalog, err := insights.LoadCatalog()
@@ -76,7 +89,7 @@ func buildParts(a *App) (*parts, error) {
 		return nil, fmt.Errorf("article catalog: %w", err)
 	}
 	if p.insights, err = insights.NewHandler(insights.HandlerConfig{
-		Catalog: catalog, Health: p.snapshot, Notes: r.snow, Digests: a.res.Insights, Logger: a.log,
+		Catalog: catalog, Health: p.snapshot, Notes: r.snow, Digests: b.digests, Logger: a.log,
 	}); err != nil {
 		return nil, err
 	}

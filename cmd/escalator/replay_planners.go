@@ -28,61 +28,21 @@ func dryRunPlanners(ctx context.Context, c replayConfig, log *slog.Logger, nc *n
 		log: log, tel: replayTelemetry(), nc: nc, js: js, res: res,
 	}
 	closeParts := func() { _ = a.Close(context.WithoutCancel(ctx)) }
-	p, err := buildParts(a)
-	if err != nil {
-		closeParts()
-		return nil, nil, err
+	var snaps [3]*kvsnapshot.Snapshot
+	for i, kv := range []jetstream.KeyValue{res.Cases, res.Accounts, res.Insights} {
+		s, err := kvsnapshot.Load(ctx, kv)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dry run: %w", err)
+		}
+		snaps[i] = s
 	}
-	if p, err = overSnapshots(ctx, a, p); err != nil {
+	// A snapshot refuses every write: these handlers can only plan.
+	p, err := buildPartsOver(a, buckets{cases: snaps[0], accounts: snaps[1], digests: snaps[2]})
+	if err != nil {
 		closeParts()
 		return nil, nil, err
 	}
 	return handlerPlanners(p.escalate, p.insights, p.update), closeParts, nil
-}
-
-// overSnapshots returns p's stores and handlers rebuilt over snapshots of
-// the buckets, with the same remotes, health snapshot and settings: a
-// snapshot refuses any write, so these handlers can only plan.
-func overSnapshots(ctx context.Context, a *App, p *parts) (*parts, error) {
-	var snaps [3]*kvsnapshot.Snapshot
-	for i, kv := range []jetstream.KeyValue{a.res.Cases, a.res.Accounts, a.res.Insights} {
-		s, err := kvsnapshot.Load(ctx, kv)
-		if err != nil {
-			return nil, fmt.Errorf("dry run: %w", err)
-		}
-		snaps[i] = s
-	}
-	q := *p
-	var err error
-	if q.cases, err = escalation.NewCaseStore(snaps[0], nil); err != nil {
-		return nil, err
-	}
-	if q.accounts, err = escalation.NewAccountStore(snaps[1], escalation.AccountStoreConfig{Tenant: a.cfg.microsoft.Tenant}); err != nil {
-		return nil, err
-	}
-	catalog, err := insights.LoadCatalog()
-	if err != nil {
-		return nil, fmt.Errorf("article catalog: %w", err)
-	}
-	w, ms := a.cfg.worker, a.cfg.microsoft
-	if q.insights, err = insights.NewHandler(insights.HandlerConfig{
-		Catalog: catalog, Health: p.snapshot, Notes: p.remotes.snow, Digests: snaps[2], Logger: a.log,
-	}); err != nil {
-		return nil, err
-	}
-	if q.escalate, err = escalation.NewEscalateHandler(escalation.EscalateConfig{
-		Cases: q.cases, Accounts: q.accounts, Support: p.remotes.support, Notes: p.remotes.snow,
-		CaseField: w.CaseField, TestEnvironment: w.TestEnvironment,
-		ServiceID: ms.SupportServiceID, ProblemClassificationID: ms.ProblemClassification, Logger: a.log,
-	}); err != nil {
-		return nil, err
-	}
-	if q.update, err = escalation.NewUpdateHandler(escalation.UpdateConfig{
-		Cases: q.cases, Support: p.remotes.support, Notes: p.remotes.snow, CloseOnResolve: w.CloseCaseOnResolve, Logger: a.log,
-	}); err != nil {
-		return nil, err
-	}
-	return &q, nil
 }
 
 // escalationPlanner and insightsPlanner are the handlers' Plan functions.
