@@ -17,10 +17,13 @@ import (
 
 // delivery is one message being handled; exactly one party settles it.
 type delivery struct {
-	msg      jetstream.Msg
+	msg jetstream.Msg
+	// received is when a pool goroutine took the message, the start of
+	// messaging.process.duration.
 	received time.Time
 	// progressed is when the message's AckWait last restarted: its
-	// receipt or the last InProgress, as time since the worker's epoch.
+	// receipt by the callback or the last InProgress, as time since the
+	// worker's epoch.
 	progressed atomic.Int64
 	settled    atomic.Bool
 	// message and event are what the handler gets, allocated with the
@@ -50,8 +53,8 @@ func (w *Worker) onMessage(m jetstream.Msg) {
 		return
 	default:
 	}
-	d := &delivery{msg: m, received: time.Now()}
-	d.progressed.Store(int64(d.received.Sub(w.epoch)))
+	d := &delivery{msg: m}
+	d.progressed.Store(w.since())
 	if !w.handOff(d) {
 		w.requeue(m)
 	}
@@ -101,6 +104,7 @@ func (w *Worker) run(s *slot, d *delivery) {
 		w.requeue(d.msg)
 		return
 	}
+	d.received = time.Now()
 	s.cur.Store(d)
 	w.wg.Add(1)
 	w.mu.Unlock()
