@@ -258,3 +258,26 @@ func TestInProgressKeepsLongHandler(t *testing.T) {
 		t.Fatalf("handler called %d times, %d redelivered; want 1 and 0", rec.count(), ci.NumRedelivered)
 	}
 }
+
+func TestInProgressKeepsMessageWaitingForAFreeHandler(t *testing.T) {
+	const ackWait = 300 * time.Millisecond
+	e := newEnv(t, streams.Config{AckWait: ackWait})
+	rec := &recorder{fn: func(ctx context.Context, _ *Message, _ int) error {
+		select { // each takes over two AckWaits, one at a time
+		case <-time.After(3 * ackWait):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}}
+	e.start(t, map[string]Handler{event.SubjectInsights: rec}, Config{Concurrency: 1})
+	e.publish(t, "queued-1", "queued-2")
+	eventually(t, 10*time.Second, "both acked", func() bool { return e.settledAll(t) && rec.count() >= 2 })
+	ci, err := e.res.Consumer.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.count() != 2 || ci.NumRedelivered != 0 {
+		t.Fatalf("handler called %d times, %d redelivered; want 2 and 0", rec.count(), ci.NumRedelivered)
+	}
+}
