@@ -17,7 +17,7 @@ import (
 // Ways a hand-written Consume loop runs its per-message work.
 const (
 	inline = iota // in the Consume callback
-	spawn         // in a fresh goroutine per message, as the worker does
+	spawn         // in a fresh goroutine per message (the worker before its pool)
 	pool          // in one of a fixed set of long-lived goroutines
 )
 

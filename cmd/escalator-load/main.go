@@ -113,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.IntVar(&cfg.WorkerConcurrency, "worker-concurrency", 32, "handlers in flight per worker (ESCALATOR_CONCURRENCY)")
 	fs.IntVar(&cfg.MaxAckPending, "max-ack-pending", 0, "consumer MaxAckPending; 0: streams' default, 4×worker-concurrency")
 	fs.BoolVar(&cfg.SendOnly, "send-only", false, "run no workers while sending: measures ingest (or publish) alone; no latency")
-	fs.BoolVar(&cfg.RawDoubleAck, "raw-double-ack", false, "the raw loop waits for each ack to be confirmed, as the worker does")
+	fs.BoolVar(&cfg.RawDoubleAck, "raw-double-ack", false, "the raw loop waits for each ack to be confirmed (DoubleAck); the worker sends plain Acks")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server (a scratch one); empty runs an embedded server with a temporary file store")
 	fs.BoolVar(&cfg.DeleteExisting, "delete-existing", false, "delete ESCALATOR and ESCALATOR_DLQ on --nats-url first")
 	fs.DurationVar(&cfg.StallTimeout, "stall-timeout", 30*time.Second, "fail when no event is handled for this long")
