@@ -11,61 +11,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/fakeclock"
 	"github.com/escalator/escalator/internal/streams"
 )
 
 // tickClock only moves when the test advances it.
-type tickClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []tickWaiter
-}
+type tickClock struct{ *fakeclock.Clock }
 
-type tickWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
+func newTickClock(now time.Time) *tickClock { return &tickClock{fakeclock.New(now)} }
 
-func newTickClock(now time.Time) *tickClock { return &tickClock{now: now} }
-
-func (c *tickClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *tickClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, tickWaiter{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-func (c *tickClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
-}
-
-func (c *tickClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.waiters)
-}
+// pending counts the timers not fired yet.
+func (c *tickClock) pending() int { return len(c.Pending()) }
 
 func TestTickMsgID(t *testing.T) {
 	start := time.Date(2026, 11, 25, 9, 15, 0, 0, time.UTC)

@@ -20,6 +20,7 @@ import (
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/health"
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/fakeclock"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/sim"
@@ -31,52 +32,6 @@ import (
 
 // interval of both tick jobs on the test clock.
 const interval = time.Minute
-
-// clock is the tickers' time: it moves only when the test advances it, so
-// each advance makes every live replica publish the same ticks.
-type clock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []waiter
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, waiter{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if w.at.After(c.now) {
-			kept = append(kept, w)
-			continue
-		}
-		w.ch <- c.now
-	}
-	c.waiters = kept
-}
 
 // counters count the effects every replica had on ServiceNow.
 type counters struct {
@@ -108,7 +63,7 @@ type env struct {
 	url   string
 	nats  *server.Server
 	res   *streams.Resources
-	clock *clock
+	clock *fakeclock.Clock
 	n     counters
 	log   *slog.Logger
 }
@@ -126,7 +81,7 @@ func newEnv(t *testing.T) *env {
 	}
 	return &env{
 		sim: s, url: ts.URL, nats: srv, res: res,
-		clock: &clock{now: time.Date(2026, 11, 25, 9, 0, 30, 0, time.UTC)},
+		clock: fakeclock.New(time.Date(2026, 11, 25, 9, 0, 30, 0, time.UTC)),
 		log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
