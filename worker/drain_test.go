@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
 )
@@ -100,5 +103,103 @@ func TestDrainTimeoutNaksRunningHandler(t *testing.T) {
 	}
 	if n := e.dlqCount(t); n != 0 {
 		t.Fatalf("%d dead letters", n)
+	}
+}
+
+func TestDrainNaksBufferedMessagesWhileEveryHandlerIsBusy(t *testing.T) {
+	e := newEnv(t, streams.Config{AckWait: 2 * time.Second})
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	drained := func() int64 {
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		n := int64(0)
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				s, ok := m.Data.(metricdata.Sum[int64])
+				if m.Name != "escalator.messages" || !ok {
+					continue
+				}
+				for _, dp := range s.DataPoints {
+					if o, _ := dp.Attributes.Value("outcome"); o.AsString() == OutcomeDrained {
+						n += dp.Value
+					}
+				}
+			}
+		}
+		return n
+	}
+
+	a := &acks{n: map[string]int{}}
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	busy := HandlerFunc(func(_ context.Context, m *Message) error {
+		started <- struct{}{}
+		<-release
+		a.mu.Lock()
+		a.n[m.Event.ID]++
+		a.mu.Unlock()
+		return nil
+	})
+	all := ids("buffered", 10)
+	e.publish(t, all...)
+	_, stop := e.start(t, map[string]Handler{event.SubjectInsights: busy},
+		Config{Concurrency: 4, DrainTimeout: 20 * time.Second, MeterProvider: mp})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // runs before stop on failure
+	for range 4 {
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+			t.Fatal("handlers never started")
+		}
+	}
+	eventually(t, 5*time.Second, "messages buffered", func() bool {
+		ci, err := e.res.Consumer.Info(context.Background())
+		return err == nil && ci.NumAckPending > 4
+	})
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	// The buffered messages go back while every handler is still busy,
+	// not after one frees up.
+	eventually(t, 5*time.Second, "buffered messages Nak'ed", func() bool { return drained() > 0 })
+	free()
+	<-stopped
+
+	e.start(t, map[string]Handler{event.SubjectInsights: a.handler(0)}, Config{})
+	eventually(t, 10*time.Second, "every event handled", func() bool { return a.total() >= len(all) && e.settledAll(t) })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range all {
+		if a.n[id] != 1 {
+			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
+		}
+	}
+}
+
+func TestRunFailsWhenTheConsumerIsDeleted(t *testing.T) {
+	e := newEnv(t, streams.Config{})
+	w, err := New(e.res.Consumer, e.js, map[string]Handler{event.SubjectInsights: &recorder{}}, Config{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(context.Background()) }()
+	e.publish(t, "before-delete")
+	eventually(t, 5*time.Second, "message handled", func() bool { return e.settledAll(t) })
+	info := e.res.Consumer.CachedInfo()
+	if err := e.js.DeleteConsumer(context.Background(), info.Stream, info.Name); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Run returned nil after its consumer was deleted")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its consumer was deleted")
 	}
 }

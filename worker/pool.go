@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"errors"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +24,7 @@ type delivery struct {
 	// messaging.process.duration.
 	received time.Time
 	// progressed is when the message's AckWait last restarted: its
-	// receipt by the callback or the last InProgress, as time since the
+	// receipt by a pool goroutine or the last InProgress, as time since the
 	// worker's epoch.
 	progressed atomic.Int64
 	settled    atomic.Bool
@@ -43,55 +45,24 @@ type slot struct {
 // since is the monotonic time since the worker's epoch.
 func (w *Worker) since() int64 { return int64(time.Since(w.epoch)) }
 
-// onMessage is Consume's callback. It hands m to an idle pool goroutine,
-// blocking while all are busy, which stops the client from prefetching
-// more than PullMaxMessages.
-func (w *Worker) onMessage(m jetstream.Msg) {
-	select {
-	case <-w.draining:
-		w.requeue(m)
-		return
-	default:
-	}
-	d := &delivery{msg: m}
-	d.progressed.Store(w.since())
-	if !w.handOff(d) {
-		w.requeue(m)
-	}
-}
-
-// handOff waits for an idle pool goroutine to take d, keeping d's AckWait
-// from expiring meanwhile; false if the worker started draining.
-func (w *Worker) handOff(d *delivery) bool {
-	select {
-	case w.work <- d:
-		return true
-	default:
-	}
-	t := time.NewTicker(w.cfg.ProgressInterval)
-	defer t.Stop()
+// serve is one pool goroutine: it takes the next message from the
+// iterator whenever it is idle, so no message waits in a hand-off and a
+// goroutine that finds one already buffered runs it without being woken.
+// Next is safe for concurrent use (it holds the iterator's lock). It
+// returns once the iterator is closed.
+func (w *Worker) serve(s *slot, it jetstream.MessagesContext) {
 	for {
-		select {
-		case w.work <- d:
-			return true
-		case <-w.draining:
-			return false
-		case <-t.C:
-			_ = d.msg.InProgress()
-			d.progressed.Store(w.since())
-		}
-	}
-}
-
-// serve is one pool goroutine: it handles deliveries until quit closes.
-func (w *Worker) serve(s *slot, quit <-chan struct{}) {
-	for {
-		select {
-		case d := <-w.work:
-			w.run(s, d)
-		case <-quit:
+		m, err := it.Next()
+		if err != nil {
+			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				w.log.Warn("consume", slog.String("error", err.Error()))
+			}
+			w.endedOnce.Do(func() { close(w.ended) })
 			return
 		}
+		d := &delivery{msg: m}
+		d.progressed.Store(w.since())
+		w.run(s, d)
 	}
 }
 
@@ -106,12 +77,8 @@ func (w *Worker) run(s *slot, d *delivery) {
 	}
 	d.received = time.Now()
 	s.cur.Store(d)
-	w.wg.Add(1)
 	w.mu.Unlock()
-	defer func() {
-		s.cur.Store(nil)
-		w.wg.Done()
-	}()
+	defer s.cur.Store(nil)
 	w.process(d)
 }
 

@@ -27,21 +27,21 @@ type Worker struct {
 
 	// base is the parent context of every handler: Run's context without
 	// its cancellation, so in-flight handlers finish during the drain.
-	base context.Context
-	// work hands a delivery from Consume's callback to an idle pool
-	// goroutine. It is unbuffered: the callback blocks while every
-	// goroutine is busy, which bounds the prefetch.
-	work     chan *delivery
+	base     context.Context
 	slots    []slot // one per pool goroutine
 	epoch    time.Time
-	draining chan struct{}
 	running  atomic.Bool
 	inFlight atomic.Int64
-	wg       sync.WaitGroup
+	// pool counts the pool goroutines; each leaves once the iterator is
+	// closed and its handler has returned.
+	pool sync.WaitGroup
+	// ended closes when the iterator ends by itself (consumer deleted,
+	// connection closed) or after the drain closed it.
+	ended     chan struct{}
+	endedOnce sync.Once
 
-	// mu guards stopping; a delivery joins wg and its slot only under mu
-	// and before stopping, so the drain's wg.Wait never races a wg.Add
-	// and the drain sees every delivery it has to settle.
+	// mu guards stopping; a delivery joins its slot only under mu and
+	// before stopping, so the drain's timeout sees every running delivery.
 	mu       sync.Mutex
 	stopping bool
 }
@@ -84,17 +84,16 @@ func New(cons jetstream.Consumer, dlq DeadLetterPublisher, handlers map[string]H
 		routes[subject] = newRoute(subject, h, cfg.ConsumerName)
 	}
 	return &Worker{
-		cons:     cons,
-		dlq:      dlq,
-		routes:   routes,
-		cfg:      cfg,
-		log:      cfg.Logger,
-		ins:      ins,
-		prop:     telemetry.Propagator(),
-		work:     make(chan *delivery),
-		slots:    make([]slot, cfg.Concurrency),
-		epoch:    time.Now(),
-		draining: make(chan struct{}),
+		cons:   cons,
+		dlq:    dlq,
+		routes: routes,
+		cfg:    cfg,
+		log:    cfg.Logger,
+		ins:    ins,
+		prop:   telemetry.Propagator(),
+		slots:  make([]slot, cfg.Concurrency),
+		epoch:  time.Now(),
+		ended:  make(chan struct{}),
 	}, nil
 }
 
@@ -115,50 +114,54 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.base = base
 	quit := make(chan struct{})
 	defer close(quit)
-	for i := range w.slots {
-		go w.serve(&w.slots[i], quit)
-	}
-	go w.keepAlive(quit)
 
-	cc, err := w.cons.Consume(w.onMessage,
+	it, err := w.cons.Messages(
 		// Prefetch no more than can start soon: a buffered message's AckWait
 		// runs while it waits (nats.go issue 1929).
-		jetstream.PullMaxMessages(w.cfg.Concurrency),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			w.log.Warn("consume", slog.String("error", err.Error()))
-		}))
+		jetstream.PullMaxMessages(w.cfg.Concurrency))
 	if err != nil {
 		return fmt.Errorf("worker: consume: %w", err)
 	}
+	for i := range w.slots {
+		w.pool.Go(func() { w.serve(&w.slots[i], it) })
+	}
+	go w.keepAlive(quit)
 
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case <-cc.Closed():
+	case <-w.ended:
 		runErr = errors.New("worker: consuming stopped (consumer deleted or connection closed)")
 	}
-	w.drain(cc, cancelHandlers)
+	w.drain(it, cancelHandlers)
 	return runErr
 }
 
-// drain stops fetching and settles everything this worker holds.
-func (w *Worker) drain(cc jetstream.ConsumeContext, cancelHandlers context.CancelFunc) {
+// drain stops fetching and settles everything this worker holds: Run
+// returns once every pool goroutine has left, or after DrainTimeout.
+func (w *Worker) drain(it jetstream.MessagesContext, cancelHandlers context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.DrainTimeout)
 	defer cancel()
 
 	w.mu.Lock()
 	w.stopping = true
 	w.mu.Unlock()
-	close(w.draining) // new and waiting deliveries are Nak'ed from now on
-	cc.Drain()
-	select {
-	case <-cc.Closed():
-	case <-ctx.Done():
-		cc.Stop()
-	}
-
+	// Fetch no more. What was fetched but not started is Nak'ed by idle
+	// pool goroutines (run sees stopping) and by this loop, which does not
+	// wait for a busy one to become idle.
+	it.Drain()
 	done := make(chan struct{})
-	go func() { w.wg.Wait(); close(done) }()
+	go func() {
+		for {
+			m, err := it.Next()
+			if err != nil {
+				break
+			}
+			w.requeue(m)
+		}
+		w.pool.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 		return
