@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -220,13 +221,17 @@ func checkOutput(o string) error {
 	return nil
 }
 
-// who is --by, else $USER.
+// who is --by, else $USER, else the operating system's name for the user
+// running the command (containers often have no $USER).
 func (c accountConfig) who(e *env) (string, error) {
 	if by := strings.TrimSpace(c.by); by != "" {
 		return by, nil
 	}
 	if u := strings.TrimSpace(e.getenv("USER")); u != "" {
 		return u, nil
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username, nil
 	}
 	return "", errors.New("--by is not set and neither is $USER: say who changes the linked account, e.g. --by jdoe")
 }

@@ -397,3 +397,14 @@ func TestE2EOutageThenDLQReplay(t *testing.T) {
 		t.Fatalf("tickets by name %v, want one for each of %d incidents", perIncident, incidents)
 	}
 }
+
+func TestAccountWhoFallsBackToTheOSUser(t *testing.T) {
+	e := &env{getenv: func(string) string { return "" }}
+	got, err := accountConfig{}.who(e)
+	if err != nil || got == "" {
+		t.Fatalf("who without --by and $USER: %q, %v", got, err)
+	}
+	if got, _ := (accountConfig{by: "alice"}).who(e); got != "alice" {
+		t.Fatalf("--by ignored: %q", got)
+	}
+}
