@@ -1,0 +1,66 @@
+package event
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
+)
+
+// fastSeeds are bodies beside testdata/*.json that exercise the corners of
+// the hand-written decoder.
+var fastSeeds = []string{
+	`{"specversion":"1.0","id":"a","source":"s","type":"com.servicenow.incident.updated","time":"2026-11-25T11:30:00Z","extra":{"deep":[1,{"x":null}],"y":"z"},"data":{"incident":{"sys_id":"9d385017c611228701d22104cc95c371","number":"INC1","other":[true,false]},"requested_by":{"user_name":"u","roles":null},"unknown":{}}}`,
+	`{"specversion":null,"id":null,"data":{"incident":null,"requested_by":null,"escalation":null,"change":null,"tick":null}}`,
+	`{"id":"\u00e9v\u00e8nement-\ud83d\ude00","source":"h\u0074tps://x","data":{"incident":{"number":"INC\n\"1\""},"requested_by":{"roles":["\u0069til",""]}}}`,
+	`{"i\u0064":"escaped-name","data":{"requested_by":{"roles":[]},"change":{"fields":[],"work_note":""}}}`,
+	`{"specversion":"1.0","id":"t1","source":"escalator","type":"com.escalator.tick.health","time":"2026-11-25T11:30:00Z","data":{"tick":{"name":"health","start":"2026-11-25T11:30:00Z"}}}`,
+	`{"data":{"tick":{"name":"x","start":"yesterday"}}}`,
+	`{"ID":"upper","Data":5,"data":{"Incident":7,"escalation":{"contact":{"email":"e","Email":9},"severity":"critical"}}}`,
+	`{"id":"a","id":"b"}`,
+	`{"data":{"incident":{"number":"1","number":"2"}}}`,
+	`{"extra":{"a":1,"a":2}}`,
+	`{"id":5}`,
+	`{"data":{"requested_by":{"roles":"itil"}}}`,
+	`{"data":{"requested_by":{"roles":[1]}}}`,
+	`{"data":[]}`,
+	`{"data":{"escalation":"x"}}`,
+	`null`,
+	`[]`,
+	`{} {}`,
+	`{}x`,
+	`  {}  `,
+	``,
+	`{"id":"\xff"}`,
+	`{"id":"\ud800"}`,
+	`{"id":"a",}`,
+}
+
+// FuzzDecodeMatchesReflection holds decodeFast to jsonv2.Unmarshal: both
+// refuse a body or both decode it to the same wire.
+func FuzzDecodeMatchesReflection(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast, slow wire
+		fastErr := decodeFast(body, &fast)
+		slowErr := jsonv2.Unmarshal(body, &slow)
+		if (fastErr == nil) != (slowErr == nil) {
+			t.Fatalf("fast error %v, reflection error %v", fastErr, slowErr)
+		}
+		if fastErr == nil && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast decoded %#v\nreflection decoded %#v", fast, slow)
+		}
+	})
+}
