@@ -240,11 +240,7 @@ func (c accountConfig) who(e *env) (string, error) {
 // (as streams.Ensure would) when no Escalator has provisioned JetStream
 // yet; the streams are left to serve and dev.
 func openAccounts(ctx context.Context, e *env, c accountConfig) (*escalation.AccountStore, func(), error) {
-	log, err := e.logger(c.log)
-	if err != nil {
-		return nil, nil, err
-	}
-	nc, js, err := connectNATS(c.nats, "escalator-account", log)
+	log, nc, js, err := e.dial(c.nats, c.log, "escalator-account")
 	if err != nil {
 		return nil, nil, err
 	}

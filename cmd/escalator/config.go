@@ -97,15 +97,12 @@ func (c *microsoftConfig) flags(fs *pflag.FlagSet) {
 }
 
 func (c *microsoftConfig) validate() error {
-	required := []struct{ variable, value, fix string }{
-		{"ESCALATOR_TENANT", c.Tenant, "set it to your tenant domain, e.g. contoso.onmicrosoft.com"},
-		{"ESCALATOR_CLIENT_ID", c.ClientID, "set it to the Application (client) ID of the Entra app registration"},
-		{"ESCALATOR_CLIENT_SECRET", c.ClientSecret, "set it (or ESCALATOR_CLIENT_SECRET_FILE) to the secret's Value, not its ID"},
-	}
-	for _, r := range required {
-		if r.value == "" {
-			return configError(r.variable, "is not set", r.fix)
-		}
+	if err := requireSet(
+		required{"ESCALATOR_TENANT", c.Tenant, "set it to your tenant domain, e.g. contoso.onmicrosoft.com"},
+		required{"ESCALATOR_CLIENT_ID", c.ClientID, "set it to the Application (client) ID of the Entra app registration"},
+		required{"ESCALATOR_CLIENT_SECRET", c.ClientSecret, "set it (or ESCALATOR_CLIENT_SECRET_FILE) to the secret's Value, not its ID"},
+	); err != nil {
+		return err
 	}
 	if c.TokenEndpoint != "v1" && c.TokenEndpoint != "v2" {
 		return configError("ESCALATOR_TOKEN_ENDPOINT", fmt.Sprintf("is %q", c.TokenEndpoint), "use v1 or v2")
@@ -120,19 +117,13 @@ func (c *microsoftConfig) validate() error {
 	return nil
 }
 
-// supportConfigured reports whether escalation can file tickets.
+// validateSupport checks what escalation needs to file tickets.
 func (c *microsoftConfig) validateSupport() error {
-	required := []struct{ variable, value, fix string }{
-		{"ESCALATOR_AZURE_SUBSCRIPTION_ID", c.SubscriptionID, "set it to the Azure subscription the support tickets are filed under"},
-		{"ESCALATOR_SUPPORT_SERVICE_ID", c.SupportServiceID, "list the ids with GET /providers/Microsoft.Support/services, or run `escalator doctor`"},
-		{"ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID", c.ProblemClassification, "list the ids with GET /providers/Microsoft.Support/services/{id}/problemClassifications"},
-	}
-	for _, r := range required {
-		if r.value == "" {
-			return configError(r.variable, "is not set", r.fix)
-		}
-	}
-	return nil
+	return requireSet(
+		required{"ESCALATOR_AZURE_SUBSCRIPTION_ID", c.SubscriptionID, "set it to the Azure subscription the support tickets are filed under"},
+		required{"ESCALATOR_SUPPORT_SERVICE_ID", c.SupportServiceID, "list the ids with GET /providers/Microsoft.Support/services, or run `escalator doctor`"},
+		required{"ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID", c.ProblemClassification, "list the ids with GET /providers/Microsoft.Support/services/{id}/problemClassifications"},
+	)
 }
 
 // serviceNowConfig reaches the ServiceNow instance.
@@ -233,6 +224,19 @@ func (c *logConfig) validate() error {
 	}
 	if c.Format != "json" && c.Format != "text" {
 		return configError("ESCALATOR_LOG_FORMAT", fmt.Sprintf("is %q", c.Format), "use json or text")
+	}
+	return nil
+}
+
+// required is a variable that must be set, and how to set it.
+type required struct{ variable, value, fix string }
+
+// requireSet names the first unset variable and its fix.
+func requireSet(vars ...required) error {
+	for _, r := range vars {
+		if r.value == "" {
+			return configError(r.variable, "is not set", r.fix)
+		}
 	}
 	return nil
 }

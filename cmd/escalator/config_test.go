@@ -115,3 +115,32 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %q, %v", out, err)
 	}
 }
+
+func TestRequiredMicrosoftSettings(t *testing.T) {
+	full := microsoftConfig{Tenant: "contoso.onmicrosoft.com", ClientID: "id", ClientSecret: "s", TokenEndpoint: "v1",
+		LoginURL: "https://login.microsoftonline.com", GraphURL: "https://graph.microsoft.com", ARMURL: "https://management.azure.com",
+		SubscriptionID: "sub", SupportServiceID: "svc", ProblemClassification: "pc"}
+	if err := full.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := full.validateSupport(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		variable string
+		unset    func(*microsoftConfig)
+		check    func(*microsoftConfig) error
+	}{
+		{"ESCALATOR_TENANT", func(c *microsoftConfig) { c.Tenant = "" }, (*microsoftConfig).validate},
+		{"ESCALATOR_CLIENT_SECRET", func(c *microsoftConfig) { c.ClientSecret = "" }, (*microsoftConfig).validate},
+		{"ESCALATOR_AZURE_SUBSCRIPTION_ID", func(c *microsoftConfig) { c.SubscriptionID = "" }, (*microsoftConfig).validateSupport},
+		{"ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID", func(c *microsoftConfig) { c.ProblemClassification = "" }, (*microsoftConfig).validateSupport},
+	}
+	for _, tt := range tests {
+		c := full
+		tt.unset(&c)
+		if err := tt.check(&c); err == nil || !strings.HasPrefix(err.Error(), tt.variable+" is not set") {
+			t.Errorf("%s unset: %v", tt.variable, err)
+		}
+	}
+}

@@ -78,11 +78,7 @@ func runDLQList(ctx context.Context, e *env, c dlqConfig) error {
 	if c.output != "table" && c.output != "json" {
 		return fmt.Errorf("--output %q: use table or json", c.output)
 	}
-	log, err := e.logger(c.log)
-	if err != nil {
-		return err
-	}
-	nc, js, err := connectNATS(c.nats, "escalator-dlq", log)
+	_, nc, js, err := e.dial(c.nats, c.log, "escalator-dlq")
 	if err != nil {
 		return err
 	}
@@ -118,11 +114,7 @@ func runDLQShow(ctx context.Context, e *env, c dlqConfig, seq uint64) error {
 	if c.output != "text" && c.output != "json" {
 		return fmt.Errorf("--output %q: use text or json", c.output)
 	}
-	log, err := e.logger(c.log)
-	if err != nil {
-		return err
-	}
-	nc, js, err := connectNATS(c.nats, "escalator-dlq", log)
+	_, nc, js, err := e.dial(c.nats, c.log, "escalator-dlq")
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,20 @@ func connectNATS(c natsConfig, name string, log *slog.Logger) (*nats.Conn, jetst
 	return nc, js, nil
 }
 
+// dial is how the one-shot commands start: the logger of their log flags,
+// then a NATS connection named after the command.
+func (e *env) dial(n natsConfig, l logConfig, name string) (*slog.Logger, *nats.Conn, jetstream.JetStream, error) {
+	log, err := e.logger(l)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	nc, js, err := connectNATS(n, name, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return log, nc, js, nil
+}
+
 // redactURL drops user info from NATS URLs before they are printed.
 func redactURL(servers string) string {
 	parts := strings.Split(servers, ",")

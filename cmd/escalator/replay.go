@@ -160,11 +160,7 @@ func runReplay(ctx context.Context, e *env, c replayConfig) error {
 	if err != nil {
 		return err
 	}
-	log, err := e.logger(c.log)
-	if err != nil {
-		return err
-	}
-	nc, js, err := connectNATS(c.nats, "escalator-replay", log)
+	log, nc, js, err := e.dial(c.nats, c.log, "escalator-replay")
 	if err != nil {
 		return err
 	}
