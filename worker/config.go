@@ -35,6 +35,10 @@ type Config struct {
 	// do not wait for the server); default 5s.
 	SettleTimeout time.Duration
 
+	// Reporter, when set, is told each message's outcome before it is
+	// settled (see Reporter). Default: none.
+	Reporter Reporter
+
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// TracerProvider and MeterProvider default to no-ops.

@@ -22,7 +22,8 @@ type Message struct {
 	// NumDelivered counts this delivery: 1 the first time.
 	NumDelivered uint64
 
-	msg jetstream.Msg
+	msg    jetstream.Msg
+	result Result
 }
 
 // InProgress tells JetStream the handler is still working, resetting the

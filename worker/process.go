@@ -104,6 +104,9 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 	elapsed := func() float64 { return time.Since(d.received).Seconds() }
 
 	if err == nil {
+		err = w.report(ctx, msg)
+	}
+	if err == nil {
 		// A plain Ack, not waiting for the server's confirmation: the
 		// effects are done and keyed, so an Ack lost on the way costs only
 		// a redelivery that repeats nothing, while waiting would cost a
@@ -145,6 +148,11 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 		w.ins.settled(ctx, msg.Subject, OutcomeRetry, class.String(), elapsed())
 		return
 	}
+	if w.cfg.Reporter != nil {
+		if rerr := w.cfg.Reporter.Report(sctx, msg, Result{State: ResultFailed, Text: reason}); rerr != nil {
+			attrs = append(attrs, slog.String("report_error", rerr.Error()))
+		}
+	}
 	if terr := m.TermWithReason(truncate(reason, 200)); terr != nil {
 		// The dead letter is stored (deduplicated by its id), so a
 		// redelivery dead-letters it again without a second copy.
@@ -153,6 +161,22 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 	w.log.Error("handler failed; dead-lettered", attrs...)
 	w.ins.deadLetters.Add(ctx, 1, metricDeadLetterAttrs(msg.Subject, class.String()))
 	w.ins.settled(ctx, msg.Subject, OutcomeDeadLetter, class.String(), elapsed())
+}
+
+// report tells the Reporter, if any, what the handler did; a failure to
+// report is transient, so the message is retried rather than acked unseen.
+func (w *Worker) report(ctx context.Context, msg *Message) error {
+	if w.cfg.Reporter == nil {
+		return nil
+	}
+	res, ok := msg.Result()
+	if !ok {
+		res = Result{State: ResultDone}
+	}
+	if err := w.cfg.Reporter.Report(ctx, msg, res); err != nil {
+		return fault.AsTransient(fmt.Errorf("report the outcome: %w", err), 0)
+	}
+	return nil
 }
 
 // logAttrs names the message without its body.
