@@ -55,7 +55,7 @@ type Config struct {
 	TokenLifetime           time.Duration // Entra tokens; default 1h (expires_in 3599)
 	ServiceNowTokenLifetime time.Duration // default 30m (expires_in 1799)
 
-	PageSize   int    // Graph issues per page without $top; default 5
+	PageSize   int    // Graph issues per page without $top or Prefer: odata.maxpagesize; default 5
 	AsyncPolls int    // polls of a create operation answering InProgress before Succeeded; default 1 (negative: 0)
 	Seed       uint64 // seed of the random source deciding error rates; default 1
 

@@ -31,7 +31,7 @@ func TestStateShape(t *testing.T) {
 	r := e.do(t, "GET", "/_sim/state", "", nil)
 	wantStatus(t, r, 200)
 	m := r.json(t)
-	if keys(m) != "calls,incidents,tickets" {
+	if keys(m) != "calls,incidents,tables,tickets" {
 		t.Fatalf("top level %s", keys(m))
 	}
 	calls := m["calls"].(map[string]any)
@@ -53,12 +53,20 @@ func TestStateShape(t *testing.T) {
 		t.Fatal("ticket properties empty")
 	}
 	in := m["incidents"].([]any)[0].(map[string]any)
-	if keys(in) != "number,short_description,state,sys_id,work_notes" || in["sys_id"] != DefaultIncidentSysID {
+	if keys(in) != "correlation_id,number,short_description,state,sys_id,work_notes" || in["sys_id"] != DefaultIncidentSysID {
 		t.Fatalf("incident %v", in)
 	}
 	wn := in["work_notes"].([]any)[0].(map[string]any)
-	if keys(wn) != "sys_created_on,value" || wn["value"] != "hello" {
+	if keys(wn) != "sys_created_by,sys_created_on,value" || wn["value"] != "hello" || wn["sys_created_by"] != IntegrationUser {
 		t.Fatalf("work note %v", wn)
+	}
+	tables := m["tables"].(map[string]any)
+	if keys(tables) != "sys_journal_field,sys_user,sys_user_has_role,sys_user_role" {
+		t.Fatalf("tables %s", keys(tables))
+	}
+	if journal := tables["sys_journal_field"].([]any); len(journal) != 2 ||
+		journal[0].(map[string]any)["sys_id"] != DefaultJournalSysID || journal[1].(map[string]any)["value"] != "hello" {
+		t.Fatalf("journal %v", journal)
 	}
 	wantStatus(t, e.do(t, "DELETE", "/_sim/calls", "", nil), 204)
 	if len(e.s.State().Calls) != 0 {

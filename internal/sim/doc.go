@@ -28,11 +28,33 @@
 // …/operationsStatus/{op}, …/operationResults/{op};
 // /providers/Microsoft.Support/services[/{id}[/problemClassifications[/{id}]]].
 // ServiceNow (OAuth bearer from POST /oauth_token.do, or basic auth admin/admin):
-// /api/now/table/incident[/{sys_id}], /api/now/table/sys_journal_field.
+// the Table API for any table, /api/now/table/{table}[/{sys_id}] (GET list and
+// record, POST, PATCH, PUT): sysparm_query (= != IN NOT IN LIKE … ^ ^OR ^NQ
+// ORDERBY ORDERBYDESC, "^^" for a "^" in a value, dot-walked fields such as
+// user.user_name), sysparm_fields (dot-walked ones answer under their dotted
+// name, "role.name":"itil"), sysparm_limit (default 10000), sysparm_offset
+// with X-Total-Count and the Link header (rel first, prev, next, last),
+// sysparm_exclude_reference_link (else references answer {"link","value"}).
+// Records hold strings; sys_id (32 hex), sys_created_on/sys_updated_on
+// ("2006-01-02 15:04:05" UTC), sys_created_by/sys_updated_by and
+// sys_mod_count are the instance's. Errors are {"error":{"message","detail"},
+// "status":"failure"}, 404 for an unknown sys_id. Seeded: sys_user,
+// sys_user_role and sys_user_has_role (beth.anglin, david.miller,
+// abel.tuter, escalator.integration, admin), the incident INC0010023 and its
+// work note DefaultJournalSysID; u_escalator_outbox has the update set's
+// fields and defaults. Writing an incident's work_notes or comments adds a
+// sys_journal_field entry. A write acts as the OAuth user
+// (escalator.integration), the basic-auth user, or the sys_user named by the
+// X-Sim-User header (a click in the instance). Calls count, and faults
+// match, per table: "GET /api/now/table/sys_user_has_role".
+//
+// Graph lists honour Prefer: odata.maxpagesize=N (1–1000, answered with
+// Preference-Applied); without it issues come 5 to a page (Config.PageSize)
+// and healthOverviews in one page.
 //
 // # Control endpoints
 //
-//	GET    /_sim/state                     calls, tickets, incidents (type State)
+//	GET    /_sim/state                     calls, tickets, incidents, tables (type State)
 //	DELETE /_sim/calls                     reset call counts
 //	GET    /_sim/faults                    faults in force
 //	POST   /_sim/faults                    merge a fault document (below)

@@ -119,10 +119,8 @@ func (s *Server) graphOverviews(w http.ResponseWriter, r *http.Request) {
 		value = append(value, s.overviewLocked(svc, expand))
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"@odata.context": graphMeta + "admin/serviceAnnouncement/healthOverviews",
-		"value":          value,
-	})
+	// One page holds every service unless the caller asks for smaller ones.
+	writePage(s, w, r, "admin/serviceAnnouncement/healthOverviews", value, pageSize(w, r, len(value)))
 }
 
 func (s *Server) graphOverview(w http.ResponseWriter, r *http.Request) {
@@ -171,15 +169,46 @@ func (s *Server) graphIssues(w http.ResponseWriter, r *http.Request) {
 		s.graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause: "+err.Error())
 		return
 	}
-	size := s.cfg.PageSize
+	size := pageSize(w, r, s.cfg.PageSize)
 	if t := queryParam(r, "top"); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 1 {
 			s.graphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Invalid value '%s' for $top.", t))
 			return
 		}
-		size = min(n, 100)
+		size = min(size, n, 100)
 	}
+	var all []HealthIssue
+	for _, is := range s.Issues() {
+		if match(is) {
+			all = append(all, is)
+		}
+	}
+	writePage(s, w, r, "admin/serviceAnnouncement/issues", all, size)
+}
+
+// pageSize is the page size a list answers with: Prefer:
+// odata.maxpagesize=N (1..1000) when the caller sent it, which the answer
+// then confirms in Preference-Applied, else def.
+func pageSize(w http.ResponseWriter, r *http.Request, def int) int {
+	for _, h := range r.Header.Values("Prefer") {
+		for _, pref := range strings.Split(h, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(pref), "=")
+			if !strings.EqualFold(strings.TrimSpace(name), "odata.maxpagesize") {
+				continue
+			}
+			if n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(val), `"`)); err == nil && n >= 1 && n <= 1000 {
+				w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(n))
+				return n
+			}
+		}
+	}
+	return def
+}
+
+// writePage answers one page of all (from $skiptoken) with an
+// @odata.nextLink to the next when there is one.
+func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, path string, all []T, size int) {
 	offset := 0
 	if t := queryParam(r, "skiptoken"); t != "" {
 		n, err := strconv.Atoi(t)
@@ -189,30 +218,20 @@ func (s *Server) graphIssues(w http.ResponseWriter, r *http.Request) {
 		}
 		offset = n
 	}
-	var all []HealthIssue
-	for _, is := range s.Issues() {
-		if match(is) {
-			all = append(all, is)
-		}
-	}
-	page := []HealthIssue{}
+	page := []T{}
 	if offset < len(all) {
 		page = all[offset:min(offset+size, len(all))]
 	}
-	body := map[string]any{
-		"@odata.context": graphMeta + "admin/serviceAnnouncement/issues",
-		"value":          page,
-	}
+	body := map[string]any{"@odata.context": graphMeta + path, "value": page}
 	if offset+size < len(all) {
 		q := url.Values{}
-		if f := queryParam(r, "filter"); f != "" {
-			q.Set("$filter", f)
-		}
-		if t := queryParam(r, "top"); t != "" {
-			q.Set("$top", t)
+		for _, name := range []string{"filter", "top", "expand"} {
+			if v := queryParam(r, name); v != "" {
+				q.Set("$"+name, v)
+			}
 		}
 		q.Set("$skiptoken", strconv.Itoa(offset+size))
-		body["@odata.nextLink"] = baseURL(r) + "/v1.0/admin/serviceAnnouncement/issues?" + q.Encode()
+		body["@odata.nextLink"] = baseURL(r) + "/v1.0/" + path + "?" + q.Encode()
 	}
 	writeJSON(w, http.StatusOK, body)
 }

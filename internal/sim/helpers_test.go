@@ -66,6 +66,12 @@ func (r resp) json(t *testing.T) map[string]any {
 // do sends a request; body may be nil, a url.Values (form) or anything JSON.
 func (e *env) do(t *testing.T, method, path, token string, body any) resp {
 	t.Helper()
+	return e.doWith(t, method, path, token, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (e *env) doWith(t *testing.T, method, path, token string, body any, hdr http.Header) resp {
+	t.Helper()
 	var rd io.Reader
 	ctype := ""
 	switch b := body.(type) {
@@ -94,6 +100,9 @@ func (e *env) do(t *testing.T, method, path, token string, body any) resp {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	res, err := e.ts.Client().Do(req)
 	if err != nil {

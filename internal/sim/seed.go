@@ -39,18 +39,26 @@ func (s *Server) seed(now time.Time) {
 			},
 		},
 	}
-	in := &incident{f: newIncidentFields(DefaultIncidentSysID, DefaultIncidentNumber, "beth.anglin", now)}
-	for k, v := range map[string]string{
+	s.seedInstanceLocked(now)
+}
+
+// seedInstanceLocked fills the ServiceNow instance: users and roles, the
+// example incident INC0010023 and the work note the update example names.
+func (s *Server) seedInstanceLocked(now time.Time) {
+	s.seedDirectoryLocked(now)
+	s.incNum = 10023
+	in := s.mustInsertLocked("incident", map[string]any{
+		"sys_id":            DefaultIncidentSysID,
 		"short_description": "Outlook cannot connect to Exchange Online for the finance floor",
 		"description":       "Since 08:40 UTC about 40 users get 'Trying to connect...' in Outlook desktop. OWA works.",
-		"priority":          "1", "urgency": "1", "impact": "2", "state": "2", "incident_state": "2",
+		"priority":          "1", "urgency": "1", "impact": "2", "state": "2",
 		"category": "email", "assignment_group": "Messaging", "caller_id": "abel.tuter",
-		"opened_at": "2026-11-25 08:52:11", "sys_created_on": "2026-11-25 08:52:11",
-	} {
-		in.f[k] = v
-	}
-	s.incidents = []*incident{in}
-	s.incNum = 10024
+	}, "beth.anglin", now)
+	in["opened_at"], in["sys_created_on"] = "2026-11-25 08:52:11", "2026-11-25 08:52:11"
+	s.addJournalLocked(JournalEntry{
+		SysID: DefaultJournalSysID, ElementID: DefaultIncidentSysID, Element: "work_notes", Name: "incident",
+		Value: DefaultJournalValue, SysCreatedOn: "2026-11-25 11:29:41", SysCreatedBy: "beth.anglin",
+	})
 }
 
 func html(paragraphs ...string) ItemBody {

@@ -32,20 +32,19 @@ type Server struct {
 	cfg Config
 	mux *http.ServeMux
 
-	mu        sync.Mutex
-	rng       *mrand.Rand
-	faults    Faults
-	calls     map[string]int
-	tokens    map[string]tokenInfo
-	issues    []*HealthIssue
-	services  []healthService
-	users     []user
-	tickets   []*ticket
-	ops       map[string]*operation
-	incidents []*incident
-	journal   []JournalEntry
-	seq       int // counter for ids (tickets, ops, incidents)
-	incNum    int // next incident number
+	mu       sync.Mutex
+	rng      *mrand.Rand
+	faults   Faults
+	calls    map[string]int
+	tokens   map[string]tokenInfo
+	issues   []*HealthIssue
+	services []healthService
+	users    []user
+	tickets  []*ticket
+	ops      map[string]*operation
+	tables   map[string]*snowTable // the ServiceNow instance, by table name
+	seq      int                   // counter for ids (tickets, ops)
+	incNum   int                   // next incident number
 }
 
 // New returns a simulator seeded with the default tenant, users, service
@@ -58,6 +57,7 @@ func New(cfg Config) *Server {
 		calls:  map[string]int{},
 		tokens: map[string]tokenInfo{},
 		ops:    map[string]*operation{},
+		tables: map[string]*snowTable{},
 	}
 	s.reseedLocked(cfg.Seed)
 	s.seed(cfg.Now().UTC().Truncate(time.Second))
@@ -134,22 +134,26 @@ func (s *Server) routes() {
 	s.api(famARM, "GET /providers/Microsoft.Support/services/{service}/problemClassifications/{pc}", s.armGetProblemClassification)
 	// ServiceNow
 	s.api(famServiceNowOAuth, "POST /oauth_token.do", s.snowToken)
-	s.api(famServiceNow, "GET /api/now/table/incident", s.snowListIncidents)
-	s.api(famServiceNow, "POST /api/now/table/incident", s.snowCreateIncident)
-	s.api(famServiceNow, "GET /api/now/table/incident/{sys_id}", s.snowGetIncident)
-	s.api(famServiceNow, "PATCH /api/now/table/incident/{sys_id}", s.snowUpdateIncident)
-	s.api(famServiceNow, "PUT /api/now/table/incident/{sys_id}", s.snowUpdateIncident)
-	s.api(famServiceNow, "GET /api/now/table/sys_journal_field", s.snowListJournal)
-	s.api(famServiceNow, "GET /api/now/table/{table}", s.snowUnknownTable)
+	const table = "/api/now/table/{table}"
+	s.api(famServiceNow, "GET "+table, s.snowList)
+	s.api(famServiceNow, "POST "+table, s.snowCreate)
+	s.api(famServiceNow, "GET "+table+"/{sys_id}", s.snowGet)
+	s.api(famServiceNow, "PATCH "+table+"/{sys_id}", s.snowUpdate)
+	s.api(famServiceNow, "PUT "+table+"/{sys_id}", s.snowUpdate)
 	s.controlRoutes()
 }
 
-// api registers an API route: counted, subject to faults.
+// api registers an API route: counted, subject to faults. A Table API
+// route counts under its table's name ("GET /api/now/table/incident/{sys_id}").
 func (s *Server) api(fam family, pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		route := pattern
+		if t := r.PathValue("table"); tableName.MatchString(t) {
+			route = strings.Replace(pattern, "{table}", t, 1)
+		}
 		s.mu.Lock()
-		s.calls[pattern]++
-		inj := s.decideLocked(pattern)
+		s.calls[route]++
+		inj := s.decideLocked(route)
 		s.mu.Unlock()
 		if inj.delay > 0 {
 			t := time.NewTimer(inj.delay)

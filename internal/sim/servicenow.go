@@ -2,18 +2,16 @@ package sim
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
-	"time"
 )
 
-// ServiceNow: POST /oauth_token.do and the Table API for incident and
-// sys_journal_field. Every value is a string; work_notes and comments are
-// journal fields: writing one appends a sys_journal_field row.
+// ServiceNow: POST /oauth_token.do and who a Table API call acts as. Every
+// value is a string; an incident's work_notes and comments are journal
+// fields: writing one appends a sys_journal_field row.
 
 const (
 	snowTime        = "2006-01-02 15:04:05"
@@ -37,27 +35,40 @@ func (j JournalEntry) record() record {
 		"value": j.Value, "sys_created_on": j.SysCreatedOn, "sys_created_by": j.SysCreatedBy, "sys_tags": ""}
 }
 
-type incident struct{ f record }
+func journalFrom(r record) JournalEntry {
+	return JournalEntry{SysID: r["sys_id"], ElementID: r["element_id"], Element: r["element"], Name: r["name"],
+		Value: r["value"], SysCreatedOn: r["sys_created_on"], SysCreatedBy: r["sys_created_by"]}
+}
 
 var (
-	fieldName    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	journalField = map[string]bool{"work_notes": true, "comments": true}
-	readOnly     = map[string]bool{"sys_id": true, "number": true, "sys_created_on": true, "sys_created_by": true,
-		"sys_updated_on": true, "sys_updated_by": true, "sys_mod_count": true}
+	errDuplicate = errors.New("record exists")
 )
 
-// newIncidentFields is the record of a new incident before the caller's fields.
-func newIncidentFields(sysID, number, user string, now time.Time) record {
-	ts := now.Format(snowTime)
+// newIncidentFields is a new incident before the caller's fields.
+func newIncidentFields(number, user, ts string) record {
 	return record{
-		"sys_id": sysID, "number": number, "short_description": "", "description": "",
+		"number": number, "short_description": "", "description": "",
 		"state": "1", "incident_state": "1", "priority": "5", "urgency": "3", "impact": "3",
 		"active": "true", "category": "inquiry", "subcategory": "", "assignment_group": "", "assigned_to": "",
 		"caller_id": "", "opened_by": user, "opened_at": ts, "resolved_at": "", "closed_at": "",
 		"close_code": "", "close_notes": "", "correlation_id": "", "correlation_display": "",
 		"work_notes": "", "comments": "", "sys_class_name": "incident", "sys_domain": "global",
-		"sys_created_on": ts, "sys_created_by": user, "sys_updated_on": ts, "sys_updated_by": user, "sys_mod_count": "0",
 	}
+}
+
+// incidentStateChanged keeps an incident's dates and active flag in step
+// with a state written at ts.
+func incidentStateChanged(in record, state, ts string) {
+	switch state {
+	case "6":
+		in["resolved_at"], in["active"] = ts, "false"
+	case "7", "8":
+		in["closed_at"], in["active"] = ts, "false"
+	default:
+		in["active"] = "true"
+	}
+	in["incident_state"] = in["state"]
 }
 
 // snowAuth accepts a ServiceNow OAuth bearer token or basic auth and returns
@@ -126,48 +137,6 @@ func (s *Server) snowToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) incidentLocked(sysID string) *incident {
-	for _, in := range s.incidents {
-		if in.f["sys_id"] == sysID {
-			return in
-		}
-	}
-	return nil
-}
-
-// applyLocked writes fields to an incident; journal fields become journal rows.
-func (s *Server) applyLocked(in *incident, fields map[string]any, user string, now time.Time) {
-	ts := now.Format(snowTime)
-	for k, v := range fields {
-		if !fieldName.MatchString(k) || readOnly[k] {
-			continue
-		}
-		val := snowString(v)
-		if journalField[k] {
-			if val != "" {
-				s.journal = append(s.journal, JournalEntry{
-					SysID: s.sysIDLocked(), ElementID: in.f["sys_id"], Element: k, Name: "incident",
-					Value: val, SysCreatedOn: ts, SysCreatedBy: user,
-				})
-			}
-			continue
-		}
-		in.f[k] = val
-	}
-	if st, ok := fields["state"]; ok {
-		switch snowString(st) {
-		case "6":
-			in.f["resolved_at"], in.f["active"] = ts, "false"
-		case "7", "8":
-			in.f["closed_at"], in.f["active"] = ts, "false"
-		default:
-			in.f["active"] = "true"
-		}
-		in.f["incident_state"] = in.f["state"]
-	}
-	in.f["sys_updated_on"], in.f["sys_updated_by"] = ts, user
-}
-
 func snowString(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -179,7 +148,11 @@ func snowString(v any) string {
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	default:
-		return fmt.Sprint(x)
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
 	}
 }
 
@@ -189,19 +162,4 @@ func (s *Server) sysIDLocked() string {
 		b[i] = byte(s.rng.UintN(256))
 	}
 	return hex.EncodeToString(b[:])
-}
-
-// project keeps the sysparm_fields of a record (all when empty).
-func project(r record, fields string) record {
-	if strings.TrimSpace(fields) == "" {
-		return maps.Clone(r)
-	}
-	out := record{}
-	for _, f := range strings.Split(fields, ",") {
-		f = strings.TrimSpace(f)
-		if v, ok := r[f]; ok {
-			out[f] = v
-		}
-	}
-	return out
 }

@@ -1,29 +1,37 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 )
 
-// Table API handlers: /api/now/table/incident[/{sys_id}], /api/now/table/sys_journal_field.
+// Table API handlers: /api/now/table/{table}[/{sys_id}] for every table.
 
-func (s *Server) snowGetIncident(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.snowAuth(w, r, "incident"); !ok {
-		return
+const (
+	snowJSON = "application/json;charset=UTF-8"
+	// snowMaxLimit is what a list answers without sysparm_limit.
+	snowMaxLimit = 10000
+)
+
+// snowTableAuth checks the table name in the path and authenticates the
+// caller; it answers the error itself.
+func (s *Server) snowTableAuth(w http.ResponseWriter, r *http.Request) (table, user string, ok bool) {
+	table = r.PathValue("table")
+	if !tableName.MatchString(table) {
+		snowError(w, http.StatusBadRequest, "Invalid table "+table, "")
+		return "", "", false
 	}
-	s.mu.Lock()
-	in := s.incidentLocked(r.PathValue("sys_id"))
-	var out record
-	if in != nil {
-		out = project(in.f, r.URL.Query().Get("sysparm_fields"))
-	}
-	s.mu.Unlock()
-	if in == nil {
-		snowNotFound(w)
-		return
-	}
-	writeJSONType(w, "application/json;charset=UTF-8", http.StatusOK, map[string]any{"result": out})
+	user, ok = s.snowAuth(w, r, table)
+	return table, user, ok
+}
+
+func refLinks(r *http.Request) bool {
+	return !strings.EqualFold(r.URL.Query().Get("sysparm_exclude_reference_link"), "true")
 }
 
 func snowNotFound(w http.ResponseWriter) {
@@ -39,35 +47,31 @@ func readFields(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	return fields, true
 }
 
-func (s *Server) snowUpdateIncident(w http.ResponseWriter, r *http.Request) {
-	user, ok := s.snowAuth(w, r, "incident")
-	if !ok {
-		return
-	}
-	fields, ok := readFields(w, r)
+func (s *Server) snowGet(w http.ResponseWriter, r *http.Request) {
+	table, _, ok := s.snowTableAuth(w, r)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
-	in := s.incidentLocked(r.PathValue("sys_id"))
-	var out record
-	if in != nil {
-		s.applyLocked(in, fields, user, s.now())
-		n, _ := strconv.Atoi(in.f["sys_mod_count"])
-		in.f["sys_mod_count"] = strconv.Itoa(n + 1)
-		out = project(in.f, r.URL.Query().Get("sysparm_fields"))
+	row := s.tables[table].get(r.PathValue("sys_id"))
+	var out map[string]any
+	if row != nil {
+		out = s.renderLocked(table, row, splitFields(r.URL.Query().Get("sysparm_fields")), refLinks(r), baseURL(r))
 	}
 	s.mu.Unlock()
-	if in == nil {
+	if row == nil {
 		snowNotFound(w)
 		return
 	}
-	writeJSONType(w, "application/json;charset=UTF-8", http.StatusOK, map[string]any{"result": out})
+	writeJSONType(w, snowJSON, http.StatusOK, map[string]any{"result": out})
 }
 
-func (s *Server) snowCreateIncident(w http.ResponseWriter, r *http.Request) {
-	user, ok := s.snowAuth(w, r, "incident")
+func (s *Server) snowCreate(w http.ResponseWriter, r *http.Request) {
+	table, user, ok := s.snowTableAuth(w, r)
 	if !ok {
+		return
+	}
+	if user, ok = s.snowActor(w, r, user); !ok {
 		return
 	}
 	fields, ok := readFields(w, r)
@@ -75,109 +79,181 @@ func (s *Server) snowCreateIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	now := s.now()
-	in := &incident{f: newIncidentFields(s.sysIDLocked(), fmt.Sprintf("INC%07d", s.incNum), user, now)}
-	s.incNum++
-	s.applyLocked(in, fields, user, now)
-	s.incidents = append(s.incidents, in)
-	out := project(in.f, r.URL.Query().Get("sysparm_fields"))
-	sysID := in.f["sys_id"]
+	row, err := s.insertLocked(table, fields, user, s.now())
+	var out map[string]any
+	if err == nil {
+		out = s.renderLocked(table, row, splitFields(r.URL.Query().Get("sysparm_fields")), refLinks(r), baseURL(r))
+	}
 	s.mu.Unlock()
-	w.Header().Set("Location", baseURL(r)+"/api/now/table/incident/"+sysID)
-	writeJSONType(w, "application/json;charset=UTF-8", http.StatusCreated, map[string]any{"result": out})
-}
-
-func (s *Server) snowListIncidents(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.snowAuth(w, r, "incident"); !ok {
+	if errors.Is(err, errDuplicate) {
+		snowError(w, http.StatusForbidden, "Operation Failed", fmt.Sprintf("Error during insert of %s (%v)", table, err))
 		return
 	}
-	s.snowList(w, r, func() []record {
-		rows := make([]record, 0, len(s.incidents))
-		for _, in := range s.incidents {
-			rows = append(rows, in.f)
-		}
-		return rows
-	})
+	w.Header().Set("Location", baseURL(r)+"/api/now/table/"+table+"/"+row["sys_id"])
+	writeJSONType(w, snowJSON, http.StatusCreated, map[string]any{"result": out})
 }
 
-func (s *Server) snowListJournal(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.snowAuth(w, r, "sys_journal_field"); !ok {
+// snowUpdate answers PATCH and PUT (the Table API treats both as an update).
+func (s *Server) snowUpdate(w http.ResponseWriter, r *http.Request) {
+	table, user, ok := s.snowTableAuth(w, r)
+	if !ok {
 		return
 	}
-	s.snowList(w, r, func() []record {
-		rows := make([]record, 0, len(s.journal))
-		for _, j := range s.journal {
-			rows = append(rows, j.record())
-		}
-		return rows
-	})
+	if user, ok = s.snowActor(w, r, user); !ok {
+		return
+	}
+	fields, ok := readFields(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	row := s.tables[table].get(r.PathValue("sys_id"))
+	var out map[string]any
+	if row != nil {
+		s.updateLocked(table, row, fields, user, s.now())
+		out = s.renderLocked(table, row, splitFields(r.URL.Query().Get("sysparm_fields")), refLinks(r), baseURL(r))
+	}
+	s.mu.Unlock()
+	if row == nil {
+		snowNotFound(w)
+		return
+	}
+	writeJSONType(w, snowJSON, http.StatusOK, map[string]any{"result": out})
 }
 
-// snowList answers a Table API list: sysparm_query, sysparm_fields,
-// sysparm_limit, sysparm_offset; X-Total-Count carries the match count.
-func (s *Server) snowList(w http.ResponseWriter, r *http.Request, rowsLocked func() []record) {
+// snowList answers a list: sysparm_query, sysparm_fields, sysparm_limit
+// (default 10000), sysparm_offset. X-Total-Count carries the match count;
+// when the matches span more than one page, Link names the first, previous,
+// next and last pages as the instance does.
+func (s *Server) snowList(w http.ResponseWriter, r *http.Request) {
+	table, _, ok := s.snowTableAuth(w, r)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	query, err := parseQuery(q.Get("sysparm_query"))
 	if err != nil {
 		snowError(w, http.StatusBadRequest, "Invalid query", err.Error())
 		return
 	}
-	limit, offset := 10000, 0
-	if v := q.Get("sysparm_limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 0 {
-			snowError(w, http.StatusBadRequest, "Invalid sysparm_limit", v)
-			return
-		}
-	}
-	if v := q.Get("sysparm_offset"); v != "" {
-		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			snowError(w, http.StatusBadRequest, "Invalid sysparm_offset", v)
-			return
-		}
-	}
-	s.mu.Lock()
-	var hits []record
-	for _, row := range rowsLocked() {
-		if query.match(row) {
-			hits = append(hits, project(row, ""))
-		}
-	}
-	s.mu.Unlock()
-	query.sort(hits)
-	total := len(hits)
-	page := []record{}
-	for i := offset; i < total && len(page) < limit; i++ {
-		page = append(page, project(hits[i], q.Get("sysparm_fields")))
-	}
-	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	writeJSONType(w, "application/json;charset=UTF-8", http.StatusOK, map[string]any{"result": page})
-}
-
-func (s *Server) snowUnknownTable(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.snowAuth(w, r, r.PathValue("table")); !ok {
+	limit, ok := snowCount(w, q, "sysparm_limit", snowMaxLimit)
+	if !ok {
 		return
 	}
-	snowError(w, http.StatusBadRequest, "Invalid table "+r.PathValue("table"), "")
+	offset, ok := snowCount(w, q, "sysparm_offset", 0)
+	if !ok {
+		return
+	}
+	fields := splitFields(q.Get("sysparm_fields"))
+	s.mu.Lock()
+	var hits []record
+	for _, row := range s.tables[table].rowsOrNil() {
+		if query.match(func(f string) (string, bool) { return s.fieldLocked(table, row, f) }) {
+			hits = append(hits, row)
+		}
+	}
+	query.sort(hits, func(row record, f string) string { v, _ := s.fieldLocked(table, row, f); return v })
+	total := len(hits)
+	page := []map[string]any{}
+	for i := offset; i < total && len(page) < limit; i++ {
+		page = append(page, s.renderLocked(table, hits[i], fields, refLinks(r), baseURL(r)))
+	}
+	s.mu.Unlock()
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	if link := pageLinks(baseURL(r)+r.URL.Path, r.URL.RawQuery, offset, limit, total); link != "" {
+		w.Header().Set("Link", link)
+	}
+	writeJSONType(w, snowJSON, http.StatusOK, map[string]any{"result": page})
+}
+
+func (t *snowTable) rowsOrNil() []record {
+	if t == nil {
+		return nil
+	}
+	return t.rows
+}
+
+// snowCount reads a non-negative integer parameter (def when absent).
+func snowCount(w http.ResponseWriter, q url.Values, name string, def int) (int, bool) {
+	v := q.Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		snowError(w, http.StatusBadRequest, "Invalid "+name, v)
+		return 0, false
+	}
+	return n, true
+}
+
+// pageLinks is the Link header of a list page: the request's own URL with
+// sysparm_offset and sysparm_limit set for rel first, prev, next and last
+// (prev and next only where they exist); "" when one page holds every match.
+func pageLinks(base, rawQuery string, offset, limit, total int) string {
+	if limit <= 0 || (offset == 0 && total <= limit) {
+		return ""
+	}
+	var keep []string
+	for _, part := range strings.Split(rawQuery, "&") {
+		name, _, _ := strings.Cut(part, "=")
+		if part != "" && name != "sysparm_offset" && name != "sysparm_limit" {
+			keep = append(keep, part)
+		}
+	}
+	link := func(off int, rel string) string {
+		q := append(keep[:len(keep):len(keep)], "sysparm_offset="+strconv.Itoa(off), "sysparm_limit="+strconv.Itoa(limit))
+		return "<" + base + "?" + strings.Join(q, "&") + `>;rel="` + rel + `"`
+	}
+	last := 0
+	if total > 0 {
+		last = (total - 1) / limit * limit
+	}
+	links := []string{link(0, "first")}
+	if offset > 0 {
+		links = append(links, link(max(offset-limit, 0), "prev"))
+	}
+	if offset+limit < total {
+		links = append(links, link(offset+limit, "next"))
+	}
+	return strings.Join(append(links, link(last, "last")), ",")
 }
 
 // Incident returns a copy of an incident's fields.
 func (s *Server) Incident(sysID string) (map[string]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if in := s.incidentLocked(sysID); in != nil {
-		return project(in.f, ""), true
+	if row := s.tables["incident"].get(sysID); row != nil {
+		return maps.Clone(row), true
 	}
 	return nil, false
 }
 
-// Journal returns the journal rows of an incident (element "work_notes" or
-// "comments"; "" for both), oldest first.
+// Record returns a copy of a record of any table.
+func (s *Server) Record(table, sysID string) (map[string]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if row := s.tables[table].get(sysID); row != nil {
+		return maps.Clone(row), true
+	}
+	return nil, false
+}
+
+// Journal returns the journal entries written on an incident since the
+// simulator started (element "work_notes" or "comments"; "" for both),
+// oldest first. The seeded entry DefaultJournalSysID is the instance's
+// history: the Table API serves it, Journal and State leave it out.
 func (s *Server) Journal(sysID, element string) []JournalEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.journalLocked(sysID, element)
+}
+
+func (s *Server) journalLocked(sysID, element string) []JournalEntry {
 	var out []JournalEntry
-	for _, j := range s.journal {
-		if j.ElementID == sysID && (element == "" || j.Element == element) {
+	for _, row := range s.tables["sys_journal_field"].rowsOrNil() {
+		j := journalFrom(row)
+		if j.ElementID == sysID && (element == "" || j.Element == element) && j.SysID != DefaultJournalSysID {
 			out = append(out, j)
 		}
 	}

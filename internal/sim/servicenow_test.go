@@ -136,7 +136,6 @@ func TestServiceNowCreateAndQuery(t *testing.T) {
 		t.Fatalf("limit: %d rows, total %q", n, r.header.Get("X-Total-Count"))
 	}
 	wantStatus(t, e.do(t, "GET", incidentPath+"?sysparm_limit=x", tok, nil), 400)
-	wantStatus(t, e.do(t, "GET", "/api/now/table/problem", tok, nil), 400)
 }
 
 func TestServiceNowJournalQuery(t *testing.T) {
@@ -165,7 +164,8 @@ func TestServiceNowJournalQuery(t *testing.T) {
 	if n := len(query("element_id=" + DefaultIncidentSysID + "^element=work_notes^valueLIKE[escalator:k3]")); n != 0 {
 		t.Fatalf("comment found as work note: %d", n)
 	}
-	if n := len(query("element_id=" + DefaultIncidentSysID + "^element=work_notes")); n != 2 {
+	// the two notes and the seeded one (DefaultJournalSysID)
+	if n := len(query("element_id=" + DefaultIncidentSysID + "^element=work_notes")); n != 3 {
 		t.Fatalf("%d work notes", n)
 	}
 	st := e.s.State()
@@ -205,8 +205,25 @@ func TestServiceNowAuthAndCrossScope(t *testing.T) {
 	}
 }
 
+func TestSplitTerms(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"a=1^b=2", "a=1|b=2"},
+		{"a=x^^y^b=2", "a=x^y|b=2"},
+		{"a=x^^^b=2", "a=x^|b=2"},
+		{"a=1^b=^^x", "a=1|b=^x"},
+		{"a=^^^^", "a=^^"},
+		{"a=1^NQb=2^ORc=3", "a=1|NQb=2|ORc=3"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(splitTerms(tt.q), "|"); got != tt.want {
+			t.Errorf("splitTerms(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
 func TestParseQueryErrors(t *testing.T) {
-	for _, q := range []string{"NUMBER=1", "number", "=x"} {
+	for _, q := range []string{"NUMBER=1", "number", "=x", "a=1^ORDERBYNumber", "a..b=1"} {
 		if _, err := parseQuery(q); err == nil {
 			t.Errorf("%q parsed", q)
 		}
@@ -214,16 +231,17 @@ func TestParseQueryErrors(t *testing.T) {
 }
 
 func FuzzParseQuery(f *testing.F) {
-	for _, s := range []string{"number=INC0010023", "element_id=x^element=work_notes^valueLIKEy", "a=1^ORb=2^NQc!=3^ORDERBYDESCd", "xISEMPTY"} {
+	for _, s := range []string{"number=INC0010023", "element_id=x^element=work_notes^valueLIKEy", "a=1^ORb=2^NQc!=3^ORDERBYDESCd", "xISEMPTY", "value=a^^b^NQuser.user_name=x"} {
 		f.Add(s)
 	}
 	row := record{"number": "INC0010023", "value": "x", "a": "1"}
+	get := func(r record, f string) string { return r[f] }
 	f.Fuzz(func(t *testing.T, q string) {
 		query, err := parseQuery(q)
 		if err != nil {
 			return
 		}
-		query.match(row)
-		query.sort([]record{row, {"number": "b"}})
+		query.match(func(f string) (string, bool) { v, ok := row[f]; return v, ok })
+		query.sort([]record{row, {"number": "b"}}, get)
 	})
 }

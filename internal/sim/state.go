@@ -1,14 +1,24 @@
 package sim
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 // State is what GET /_sim/state answers (DESIGN.md, "Simulator defaults").
 type State struct {
 	// Calls counts API calls by "<METHOD> <route pattern>", e.g.
-	// "PUT /subscriptions/{sub}/providers/Microsoft.Support/supportTickets/{name}".
+	// "PUT /subscriptions/{sub}/providers/Microsoft.Support/supportTickets/{name}";
+	// Table API calls count under their table, e.g.
+	// "PATCH /api/now/table/incident/{sys_id}".
 	Calls     map[string]int  `json:"calls"`
 	Tickets   []TicketState   `json:"tickets"`
 	Incidents []IncidentState `json:"incidents"`
+	// Tables holds the records of every ServiceNow table but incident (in
+	// Incidents), oldest first: u_escalator_outbox, sys_journal_field,
+	// sys_user, sys_user_role, sys_user_has_role, and any other table
+	// written through the Table API.
+	Tables map[string][]map[string]string `json:"tables"`
 }
 
 // TicketState is one support ticket in State.
@@ -23,35 +33,47 @@ type IncidentState struct {
 	Number           string     `json:"number"`
 	ShortDescription string     `json:"short_description"`
 	State            string     `json:"state"`
+	CorrelationID    string     `json:"correlation_id"`
 	WorkNotes        []WorkNote `json:"work_notes"`
 }
 
-// WorkNote is one work_notes journal entry in State.
+// WorkNote is one work_notes journal entry in State, written since the
+// simulator started (see Journal).
 type WorkNote struct {
 	Value        string `json:"value"`
 	SysCreatedOn string `json:"sys_created_on"`
+	SysCreatedBy string `json:"sys_created_by"`
 }
 
-// State returns a snapshot of calls, tickets and incidents.
+// State returns a snapshot of calls, tickets, incidents and tables.
 func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := State{Calls: maps.Clone(s.calls), Tickets: []TicketState{}, Incidents: []IncidentState{}}
+	st := State{Calls: maps.Clone(s.calls), Tickets: []TicketState{}, Incidents: []IncidentState{},
+		Tables: map[string][]map[string]string{}}
 	for _, t := range s.tickets {
 		snap := t.snapshot()
 		st.Tickets = append(st.Tickets, TicketState{Name: snap.Name, Properties: snap.Properties})
 	}
-	for _, in := range s.incidents {
+	for _, in := range s.tables["incident"].rowsOrNil() {
 		is := IncidentState{
-			SysID: in.f["sys_id"], Number: in.f["number"], ShortDescription: in.f["short_description"],
-			State: in.f["state"], WorkNotes: []WorkNote{},
+			SysID: in["sys_id"], Number: in["number"], ShortDescription: in["short_description"],
+			State: in["state"], CorrelationID: in["correlation_id"], WorkNotes: []WorkNote{},
 		}
-		for _, j := range s.journal {
-			if j.ElementID == is.SysID && j.Element == "work_notes" {
-				is.WorkNotes = append(is.WorkNotes, WorkNote{Value: j.Value, SysCreatedOn: j.SysCreatedOn})
-			}
+		for _, j := range s.journalLocked(is.SysID, "work_notes") {
+			is.WorkNotes = append(is.WorkNotes, WorkNote{Value: j.Value, SysCreatedOn: j.SysCreatedOn, SysCreatedBy: j.SysCreatedBy})
 		}
 		st.Incidents = append(st.Incidents, is)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.tables)) {
+		if name == "incident" {
+			continue
+		}
+		rows := make([]map[string]string, 0, len(s.tables[name].rows))
+		for _, row := range s.tables[name].rows {
+			rows = append(rows, maps.Clone(row))
+		}
+		st.Tables[name] = rows
 	}
 	return st
 }
