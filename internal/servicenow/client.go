@@ -1,5 +1,8 @@
 // Package servicenow is a client of the ServiceNow Table API for what
-// Escalator reads and writes on an instance: incidents and their work notes.
+// Escalator reads and writes on an instance: records of any table (List,
+// Pages, Get, Create, Patch, with queries built by Query), incidents and
+// their work notes, the roles of a user (UserRoles) and journal entries
+// (JournalEntry). Values are the strings the instance sends.
 //
 // Every call goes through the outbound HTTP policy; errors are wrapped
 // *outbound.StatusError values (classified transient or permanent) or
@@ -12,18 +15,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
-	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/outbound"
 )
 
 // maxAnswer bounds the answers read; a page of incidents is far smaller.
 const maxAnswer = 16 << 20
-
-// pageSize is the number of records asked for per page of a query.
-const pageSize = 200
 
 // ErrNotFound is returned (wrapped) when the instance answers 404 for a
 // record: it does not exist or an ACL hides it. It is permanent.
@@ -75,86 +73,52 @@ func New(cfg Config) (*Client, error) {
 
 // GetIncident reads the incident sysID.
 func (c *Client) GetIncident(ctx context.Context, sysID string) (Incident, error) {
-	data, err := c.do(ctx, http.MethodGet, c.tableURL("incident", sysID, nil), nil, false)
+	r, err := c.one(ctx, http.MethodGet, "get incident "+sysID, c.tableURL("incident", sysID, nil), nil, false)
 	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %s: %w", sysID, err)
+		return Incident{}, err
 	}
-	inc, err := decodeOne(data)
-	if err != nil {
-		return Incident{}, fmt.Errorf("get incident %s: %w", sysID, fault.AsPermanent(err))
-	}
-	return inc, nil
+	return incidentFrom(r), nil
 }
 
 // PatchIncident sets fields on the incident sysID and returns it as
-// updated. Setting fields is repeatable, so the call is retried; a patch
-// that writes a journal field (work_notes, comments) appends to it and is
-// not.
+// updated; it is retried unless it writes a journal field (see Patch).
 func (c *Client) PatchIncident(ctx context.Context, sysID string, fields map[string]string) (Incident, error) {
-	_, journal := fields["work_notes"]
-	_, comments := fields["comments"]
-	data, err := c.do(ctx, http.MethodPatch, c.tableURL("incident", sysID, nil), fields, !journal && !comments)
+	r, err := c.Patch(ctx, "incident", sysID, fields)
 	if err != nil {
-		return Incident{}, fmt.Errorf("patch incident %s: %w", sysID, err)
+		return Incident{}, err
 	}
-	inc, err := decodeOne(data)
-	if err != nil {
-		return Incident{}, fmt.Errorf("patch incident %s: %w", sysID, fault.AsPermanent(err))
-	}
-	return inc, nil
+	return incidentFrom(r), nil
 }
 
 // CreateIncident inserts an incident. It is not retried by the HTTP policy:
 // callers make it unique (FindIncidents on a correlation id) before.
 func (c *Client) CreateIncident(ctx context.Context, fields map[string]string) (Incident, error) {
-	data, err := c.do(ctx, http.MethodPost, c.tableURL("incident", "", nil), fields, false)
+	r, err := c.Create(ctx, "incident", fields)
 	if err != nil {
-		return Incident{}, fmt.Errorf("create incident: %w", err)
+		return Incident{}, err
 	}
-	inc, err := decodeOne(data)
-	if err != nil {
-		return Incident{}, fmt.Errorf("create incident: %w", fault.AsPermanent(err))
-	}
-	return inc, nil
+	return incidentFrom(r), nil
 }
 
 // FindIncidents returns every incident matching the encoded query (e.g.
 // "correlation_id=MS-123^active=true"), reading page after page.
 func (c *Client) FindIncidents(ctx context.Context, query string) ([]Incident, error) {
-	var out []Incident
-	for offset := 0; ; offset += pageSize {
-		recs, err := c.query(ctx, "incident", url.Values{
-			"sysparm_query":  {query},
-			"sysparm_limit":  {strconv.Itoa(pageSize)},
-			"sysparm_offset": {strconv.Itoa(offset)},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("find incidents %q: %w", query, err)
-		}
-		for _, r := range recs {
-			out = append(out, incidentFrom(r))
-		}
-		if len(recs) < pageSize {
-			return out, nil
-		}
+	recs, err := c.List(ctx, "incident", ListOptions{Query: RawQuery(query)})
+	if err != nil {
+		return nil, fmt.Errorf("find incidents %q: %w", query, err)
 	}
+	out := make([]Incident, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, incidentFrom(r))
+	}
+	return out, nil
 }
 
-// query lists records of table; a 404 (what version 1 of the API answers
+// query lists one page of table; a 404 (what version 1 of the API answers
 // for no match) is an empty list.
-func (c *Client) query(ctx context.Context, table string, q url.Values) ([]record, error) {
-	data, err := c.do(ctx, http.MethodGet, c.tableURL(table, "", q), nil, false)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	recs, err := decodeMany(data)
-	if err != nil {
-		return nil, fault.AsPermanent(err)
-	}
-	return recs, nil
+func (c *Client) query(ctx context.Context, table string, q url.Values) ([]Record, error) {
+	page, err := c.listPage(ctx, table, q)
+	return page.Records, err
 }
 
 // tableURL builds /api/now/table/{table}[/{sysID}] with sysparm_exclude_reference_link.
@@ -174,15 +138,16 @@ func (c *Client) tableURL(table, sysID string, q url.Values) string {
 	return u.String()
 }
 
-// do sends one request and returns the (bounded) body of a 2xx answer.
-func (c *Client) do(ctx context.Context, method, target string, body map[string]string, idempotent bool) ([]byte, error) {
+// do sends one request and returns its 2xx answer, the body read whole
+// (and bounded).
+func (c *Client) do(ctx context.Context, method, target string, body map[string]string, idempotent bool) (outbound.Answer, error) {
 	var payload any // a nil map would be sent as "null"
 	if body != nil {
 		payload = body
 	}
 	req, err := outbound.NewJSONRequest(ctx, method, target, payload)
 	if err != nil {
-		return nil, err
+		return outbound.Answer{}, err
 	}
 	if idempotent {
 		req = outbound.Idempotent(req)
@@ -190,6 +155,5 @@ func (c *Client) do(ctx context.Context, method, target string, body map[string]
 	if c.table.Tokens == nil {
 		req.SetBasicAuth(c.user, c.password)
 	}
-	ans, err := c.table.Send(req)
-	return ans.Body, err
+	return c.table.Send(req)
 }

@@ -345,7 +345,7 @@ func TestFindIncidents(t *testing.T) {
 	t.Run("pages", func(t *testing.T) {
 		var mu sync.Mutex
 		var offsets []string
-		const total = pageSize + 3
+		const total = DefaultPageSize + 3
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
 			mu.Lock()
@@ -358,7 +358,7 @@ func TestFindIncidents(t *testing.T) {
 			var off int
 			_, _ = fmt.Sscan(q.Get("sysparm_offset"), &off)
 			var recs []map[string]string
-			for i := off; i < min(off+pageSize, total); i++ {
+			for i := off; i < min(off+DefaultPageSize, total); i++ {
 				recs = append(recs, map[string]string{"sys_id": fmt.Sprintf("%032d", i), "number": fmt.Sprintf("INC%07d", i)})
 			}
 			_ = json.NewEncoder(w).Encode(map[string]any{"result": recs})
@@ -371,7 +371,7 @@ func TestFindIncidents(t *testing.T) {
 		if len(got) != total || got[total-1].Number != fmt.Sprintf("INC%07d", total-1) {
 			t.Errorf("found %d incidents, want %d", len(got), total)
 		}
-		if strings.Join(offsets, ",") != fmt.Sprintf("0,%d", pageSize) {
+		if strings.Join(offsets, ",") != fmt.Sprintf("0,%d", DefaultPageSize) {
 			t.Errorf("offsets = %v", offsets)
 		}
 	})
