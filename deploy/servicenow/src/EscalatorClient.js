@@ -206,7 +206,7 @@ EscalatorClient.prototype = {
     // which may be a Java list or a JavaScript array.
     requester: function () {
         var user = gs.getUser();
-        var roles = this.toArray(user.getRoles());
+        var roles = this.toArray(user.getRoles(), true);
         var gated = EscalatorClient.ROLES.insights.concat(EscalatorClient.ROLES.escalation);
         for (var i = 0; i < gated.length; i++) {
             if (roles.indexOf(gated[i]) < 0 && gs.hasRole(gated[i])) {
@@ -367,15 +367,32 @@ EscalatorClient.prototype = {
         j.query();
         var trimmed = text.replace(/^\s+|\s+$/g, '');
         var newest = null;
+        var matches = [];
         while (j.next()) {
             var entry = { id: String(j.getUniqueValue()), text: String(j.getValue('value') || '') };
             if (entry.text == text || entry.text.replace(/^\s+|\s+$/g, '') == trimmed) {
-                return entry;
+                matches.push(entry);
             }
             newest = newest || entry;
         }
+        // The same text twice within a second: the entry no earlier update claimed.
+        for (var i = 0; i < matches.length; i++) {
+            if (matches.length == 1 || !this._claimed(incident.getUniqueValue(), matches[i].id)) {
+                return matches[i];
+            }
+        }
         // In a synchronous rule the newest entry of this user is this update's.
-        return newest;
+        return matches.length ? matches[0] : newest;
+    },
+
+    _claimed: function (incidentId, journalId) {
+        var gr = new GlideRecord(EscalatorClient.TABLE);
+        gr.addQuery('u_incident', incidentId);
+        gr.addQuery('u_type', 'update');
+        gr.addQuery('u_payload', 'CONTAINS', '"journal_id":"' + journalId + '"');
+        gr.setLimit(1);
+        gr.query();
+        return gr.hasNext();
     },
 
     isEscalatorNote: function (text) {
@@ -385,20 +402,18 @@ EscalatorClient.prototype = {
 
     // ------------------------------------------------------------ helpers
 
-    // toArray accepts a Java list (size/get) or a JavaScript array.
-    toArray: function (list) {
+    // toArray accepts a Java list (size/get) or a JavaScript array; with
+    // asStrings its items become JavaScript strings.
+    toArray: function (list, asStrings) {
         var out = [];
         if (!list) {
             return out;
         }
-        if (typeof list.size == 'function' && typeof list.get == 'function') {
-            for (var i = 0; i < list.size(); i++) {
-                out.push(String(list.get(i)));
-            }
-            return out;
-        }
-        for (var j = 0; j < list.length; j++) {
-            out.push(typeof list[j] == 'object' ? list[j] : String(list[j]));
+        var java = typeof list.size == 'function' && typeof list.get == 'function';
+        var n = java ? list.size() : list.length;
+        for (var i = 0; i < n; i++) {
+            var item = java ? list.get(i) : list[i];
+            out.push(asStrings ? String(item) : item);
         }
         return out;
     },

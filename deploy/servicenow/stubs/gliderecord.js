@@ -32,6 +32,7 @@ function compare(a, op, b) {
     case '>': return a > String(b);
     case '>=': return a >= String(b);
     case 'STARTSWITH': return a.indexOf(String(b)) === 0;
+    case 'CONTAINS': return a.indexOf(String(b)) >= 0;
     case 'ISEMPTY': return a === '';
     case 'ISNOTEMPTY': return a !== '';
     default: throw new Error('GlideRecord stub: operator ' + op + ' not supported');
@@ -208,11 +209,19 @@ function makeGlideRecord(sn) {
     if (this._new) return this.insert();
     this._values.sys_updated_on = sn.nowValue();
     this._values.sys_updated_by = sn.user.user_name;
-    sn.updateRow(this._table, this._stored());
+    // As on an instance, only the fields this GlideRecord changed are written.
+    const stored = this._stored();
+    const changed = { sys_id: stored.sys_id };
+    for (const k of Object.keys(stored)) {
+      if (!this._previous || this._previous[k] !== stored[k]) changed[k] = stored[k];
+    }
+    sn.updateRow(this._table, changed);
     this._journal();
     this._operation = 'update';
     sn.trace('update ' + this._table);
     if (this._workflow) sn.afterWrite(this, 'update');
+    for (const el of Object.keys(JOURNAL)) delete this._values[el];
+    this._previous = Object.assign({}, this._values);
     return this._values.sys_id;
   };
   P.deleteRecord = function () { sn.deleteRow(this._table, this._values.sys_id); return true; };
