@@ -304,6 +304,9 @@ EscalatorPush.prototype = {
         return 'sent';
     },
 
+    // _retryLater schedules the next attempt; a work note tells the incident
+    // once: at the first attempt for a configuration problem (noteNow), else
+    // at the third.
     _retryLater: function (row, attempts, reason, retryAfter, noteNow) {
         var kind = String(row.getValue('u_type'));
         if (attempts >= EscalatorClient.MAX_ATTEMPTS) {
@@ -317,7 +320,7 @@ EscalatorPush.prototype = {
         row.setValue('u_result', 'Not delivered to Escalator yet (attempt ' + attempts + '); next attempt at ' +
             next.getValue() + ' UTC. ' + reason.substring(0, 500));
         row.update();
-        if ((noteNow && attempts == 1) || attempts == EscalatorClient.NOTE_AT_ATTEMPT) {
+        if (noteNow ? attempts == 1 : attempts == EscalatorClient.NOTE_AT_ATTEMPT) {
             this.note(row, 'The ' + EscalatorClient.LABELS[kind] + ' has not reached Escalator yet (' + attempts +
                 ' attempt' + (attempts == 1 ? '' : 's') + '): ' + reason + ' It is retried automatically.');
         }

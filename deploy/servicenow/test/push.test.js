@@ -185,6 +185,9 @@ for (const [prop, value] of [['escalator.ingest_url', undefined], ['escalator.in
     assert.ok(row.u_last_error.startsWith(prop + ' is not set'), row.u_last_error);
     assert.match(row.u_last_error, /escalator\.push_enabled/);
     assert.match(notes(sn)[0], new RegExp('^\\[Escalator\\] .*' + prop.replace('.', '\\.') + ' is not set'));
+    for (let i = 0; i < 4; i++) { sn.advance(3600); retry(sn); }
+    assert.equal(notes(sn).length, 1, 'one note for a configuration problem, not one per attempt');
+    assert.equal(sn.requests.length, 0);
   });
 }
 
