@@ -9,6 +9,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -110,16 +111,61 @@ func firstCause(errs []error) error {
 	return canceled
 }
 
+// JetStream API error codes (nats-server's jetstream_errors_generated.go)
+// that nats.go does not name. A stream at its limits with the discard
+// policy "new" answers JSStreamStoreFailed ("maximum bytes exceeded",
+// "maximum messages exceeded"); the others say the server has no room.
+const (
+	codeAccountResourcesExceeded jetstream.ErrorCode = 10002
+	codeInsufficientResources    jetstream.ErrorCode = 10023
+	codeMemoryResourcesExceeded  jetstream.ErrorCode = 10028
+	codeStorageResourcesExceeded jetstream.ErrorCode = 10047
+	codeStreamStoreFailed        jetstream.ErrorCode = 10077
+)
+
+// storeFull reports whether JetStream refused the event for want of room:
+// the stream is at its MaxBytes/MaxMsgs, or the server or account at its
+// storage limits. Nothing was stored; a later retry may succeed.
+func storeFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case codeStreamStoreFailed, codeInsufficientResources, codeStorageResourcesExceeded,
+		codeMemoryResourcesExceeded, codeAccountResourcesExceeded:
+		return true
+	}
+	return false
+}
+
+// tooLarge reports whether JetStream refused an event for its size.
+func tooLarge(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, nats.ErrMaxPayload) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
+}
+
+// unavailable turns a failed publish into the answer: 413 for an event
+// JetStream will never take, else 503 with Retry-After (the store is full,
+// or JetStream did not answer), so the caller's retry is always safe.
 func (s *Server) unavailable(err error, n int) *problem {
-	if errors.Is(err, nats.ErrMaxPayload) {
+	if tooLarge(err) {
 		p := newProblem(http.StatusRequestEntityTooLarge, "event-too-large", "Event too large",
 			"an event exceeds the largest message JetStream accepts")
 		p.events = n
 		return p
 	}
-	p := newProblem(http.StatusServiceUnavailable, "unavailable", "Event store unavailable",
-		fmt.Sprintf("JetStream did not acknowledge the events; nothing was accepted, retry after %s", s.cfg.RetryAfter))
-	p.reason = "unavailable: " + err.Error()
+	var p *problem
+	if storeFull(err) {
+		p = newProblem(http.StatusServiceUnavailable, "stream-full", "Event store full",
+			fmt.Sprintf("the event stream is at its size limit; nothing was accepted, retry after %s", s.cfg.RetryAfter))
+		p.reason = "stream-full"
+	} else {
+		p = newProblem(http.StatusServiceUnavailable, "unavailable", "Event store unavailable",
+			fmt.Sprintf("JetStream did not acknowledge the events; nothing was accepted, retry after %s", s.cfg.RetryAfter))
+		p.reason = "unavailable: " + err.Error()
+	}
 	p.retryAfter = s.cfg.RetryAfter
 	p.events = n
 	return p

@@ -2,11 +2,13 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestUnavailableWithoutStream(t *testing.T) {
@@ -58,5 +60,40 @@ func TestUnavailableWhenNATSIsDown(t *testing.T) {
 		if resp.Header.Get("Retry-After") != "5" {
 			t.Fatalf("Retry-After %q, want the default 5", resp.Header.Get("Retry-After"))
 		}
+	}
+}
+
+// TestStreamFull: a stream at its MaxBytes with DiscardNew refuses new
+// events; ingest answers 503 with Retry-After, naming the full store.
+func TestStreamFull(t *testing.T) {
+	f := newFixture(t, fixtureOpts{noStream: true, cfg: func(c *Config) { c.RetryAfter = 3 * time.Second }})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sc := streams.StreamConfig(streams.Config{}.WithDefaults())
+	sc.MaxBytes = 4 << 10
+	sc.Discard = jetstream.DiscardNew
+	if _, err := f.js.CreateStream(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	var resp *http.Response
+	for i := 0; ; i++ {
+		if i > 100 {
+			t.Fatal("a 4 KiB stream took 100 events")
+		}
+		resp = f.post("application/cloudevents+json", tokenA, mustJSON(t, newEvent(fmt.Sprintf("full-%d", i))))
+		if resp.StatusCode != http.StatusAccepted {
+			break
+		}
+		resp.Body.Close()
+	}
+	p := wantProblem(t, resp, http.StatusServiceUnavailable)
+	if got := resp.Header.Get("Retry-After"); got != "3" {
+		t.Fatalf("Retry-After %q, want 3", got)
+	}
+	if p.Type != problemTypeBase+"stream-full" {
+		t.Fatalf("problem type %q, want the stream-full one", p.Type)
+	}
+	if !f.logs.contains(`"reason":"stream-full"`) {
+		t.Fatalf("refusal not logged as stream-full: %s", f.logs.String())
 	}
 }
