@@ -17,7 +17,7 @@ import (
 func BenchmarkIngestBatch100(b *testing.B) {
 	const batch = 100
 	f := newFixture(b, fixtureOpts{discardSpans: true})
-	client := f.ts.Client()
+	client := f.client
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	// Bodies are made before the clock starts: only ingest is measured.
 	bodies := make([][]byte, b.N)
@@ -32,7 +32,7 @@ func BenchmarkIngestBatch100(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			body := bodies[n.Add(1)-1]
-			req, _ := http.NewRequest(http.MethodPost, f.ts.URL+EventsPath, bytes.NewReader(body))
+			req, _ := http.NewRequest(http.MethodPost, f.url+EventsPath, bytes.NewReader(body))
 			req.Header.Set("Content-Type", contentBatch)
 			req.Header.Set("Authorization", "Bearer "+tokenA)
 			resp, err := client.Do(req)

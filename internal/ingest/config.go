@@ -20,6 +20,14 @@ const (
 	DefaultPublishTimeout     = 5 * time.Second
 	DefaultRetryAfter         = 5 * time.Second
 	DefaultPublishConcurrency = 64
+
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10 // 64 KiB
+	DefaultMaxConns          = 1024
 )
 
 // Config configures New. Every zero value means its default.
@@ -31,6 +39,24 @@ type Config struct {
 	// AllowCIDRs are the source networks allowed to post events; empty
 	// allows every network (ESCALATOR_INGEST_ALLOW_CIDRS).
 	AllowCIDRs []netip.Prefix
+	// TrustedProxies are the networks of the proxies in front of ingest: a
+	// request from one of them is checked against AllowCIDRs with the
+	// right-most X-Forwarded-For address that is not a trusted proxy. Empty
+	// believes no header (ESCALATOR_INGEST_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
+	// SigningSecrets, when set, make every request carry an
+	// Escalator-Signature made with one of them; several at once let a
+	// secret be rotated (ESCALATOR_INGEST_SIGNING_SECRETS).
+	SigningSecrets []string
+	// ServiceNowURL, when set, is the only CloudEvents source accepted,
+	// compared by scheme and host (ESCALATOR_SERVICENOW_URL).
+	ServiceNowURL string
+	// TLSCertFile and TLSKeyFile, both or neither, make Serve speak TLS 1.2
+	// or later; the files are read again when they change, so a renewed
+	// certificate is served without a restart
+	// (ESCALATOR_INGEST_TLS_CERT_FILE, ESCALATOR_INGEST_TLS_KEY_FILE).
+	TLSCertFile, TLSKeyFile string
+
 	// MaxBody bounds the request body in bytes. Default 1 MiB.
 	MaxBody int64
 	// MaxEvents bounds the events of one batch. Default 500.
@@ -43,12 +69,32 @@ type Config struct {
 	// PublishConcurrency bounds the events of one batch published at once.
 	// Default 64.
 	PublishConcurrency int
-	// TrustProxyHeaders takes the client address from the last
-	// X-Forwarded-For entry (the one the proxy in front appended), else
-	// X-Real-IP, instead of the connection's address. Enable it only behind
-	// a proxy that sets these headers, or any client can claim any address.
-	// Default false.
-	TrustProxyHeaders bool
+
+	// ReadHeaderTimeout bounds the reading of a request's headers. Default
+	// 10s.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, body included, so
+	// a client that announces a body and sends it slowly or never is cut
+	// off. Default 30s (ESCALATOR_INGEST_READ_TIMEOUT).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of the answer: reading the body, publishing, answering. It must exceed
+	// ReadTimeout + PublishTimeout. Default 60s
+	// (ESCALATOR_INGEST_WRITE_TIMEOUT).
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that sends no request for
+	// this long. Default 60s (ESCALATOR_INGEST_IDLE_TIMEOUT).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's headers. Default 64 KiB.
+	MaxHeaderBytes int
+	// MaxConns bounds the connections served at once; more wait in the
+	// listen backlog. Default 1024 (ESCALATOR_INGEST_MAX_CONNS).
+	MaxConns int
+	// ShutdownTimeout is how long Serve waits for requests in flight once
+	// its context ends before it closes the connections still open.
+	// Default 10s (ESCALATOR_INGEST_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+
 	// Logger receives one line per refused request. Default: discard.
 	Logger *slog.Logger
 	// TracerProvider and MeterProvider default to the otel globals.
@@ -57,26 +103,36 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = DefaultMaxBody
 	}
-	if c.MaxEvents <= 0 {
-		c.MaxEvents = DefaultMaxEvents
-	}
-	if c.PublishTimeout <= 0 {
-		c.PublishTimeout = DefaultPublishTimeout
-	}
-	if c.RetryAfter <= 0 {
-		c.RetryAfter = DefaultRetryAfter
-	}
-	if c.PublishConcurrency <= 0 {
-		c.PublishConcurrency = DefaultPublishConcurrency
-	}
+	defInt(&c.MaxEvents, DefaultMaxEvents)
+	def(&c.PublishTimeout, DefaultPublishTimeout)
+	def(&c.RetryAfter, DefaultRetryAfter)
+	defInt(&c.PublishConcurrency, DefaultPublishConcurrency)
+	def(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&c.ReadTimeout, DefaultReadTimeout)
+	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	defInt(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	defInt(&c.MaxConns, DefaultMaxConns)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 }
 
+// validate checks a Config whose defaults are filled in.
 func (c *Config) validate() error {
 	var errs []error
 	if len(c.Tokens) == 0 {
@@ -87,12 +143,37 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_TOKENS: token %d is empty; remove the stray comma", i+1))
 		}
 	}
+	for i, s := range c.SigningSecrets {
+		if s == "" {
+			errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_SIGNING_SECRETS: secret %d is empty; remove the stray comma", i+1))
+		}
+	}
+	if c.ServiceNowURL != "" {
+		if _, ok := normalizeSource(c.ServiceNowURL); !ok {
+			errs = append(errs, fmt.Errorf("ESCALATOR_SERVICENOW_URL: %q is not an http(s) URL; use the instance URL, e.g. https://contoso.service-now.com", c.ServiceNowURL))
+		}
+	}
+	switch {
+	case c.TLSCertFile != "" && c.TLSKeyFile == "":
+		errs = append(errs, errors.New("ESCALATOR_INGEST_TLS_KEY_FILE: not set but ESCALATOR_INGEST_TLS_CERT_FILE is; set both, or neither for plain HTTP"))
+	case c.TLSCertFile == "" && c.TLSKeyFile != "":
+		errs = append(errs, errors.New("ESCALATOR_INGEST_TLS_CERT_FILE: not set but ESCALATOR_INGEST_TLS_KEY_FILE is; set both, or neither for plain HTTP"))
+	}
 	if c.MaxEvents > event.MaxBatch {
 		errs = append(errs, fmt.Errorf("ingest: max events %d exceeds the CloudEvents batch limit %d", c.MaxEvents, event.MaxBatch))
 	}
+	if c.WriteTimeout <= c.ReadTimeout+c.PublishTimeout {
+		errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_WRITE_TIMEOUT: %s leaves no time to answer after the read timeout (%s) and the publish timeout (%s); make it longer than both together",
+			c.WriteTimeout, c.ReadTimeout, c.PublishTimeout))
+	}
 	for _, p := range c.AllowCIDRs {
-		if !p.IsValid() {
-			errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_ALLOW_CIDRS: invalid network %v", p))
+		if err := checkNetwork(VarAllowCIDRs, p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if err := checkNetwork(VarTrustedProxies, p); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

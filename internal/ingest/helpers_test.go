@@ -3,10 +3,13 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,7 +40,9 @@ type fixture struct {
 	nats    *server.Server
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	ts      *httptest.Server
+	url     string // where the server answers
+	client  *http.Client
+	addr    string // the listener's host:port (serve fixtures)
 	spans   *tracetest.InMemoryExporter
 	metrics *sdkmetric.ManualReader
 	logs    *syncBuffer
@@ -49,6 +54,11 @@ type fixtureOpts struct {
 	// discardSpans records spans without keeping them (benchmarks: an
 	// exporter that never drains would grow the heap without bound).
 	discardSpans bool
+	// serve runs Server.Serve on a loopback listener, with its limits,
+	// timeouts and TLS, instead of httptest around the handler.
+	serve bool
+	// roots are the CAs the client trusts (TLS fixtures).
+	roots *x509.CertPool
 }
 
 func newFixture(t testing.TB, o fixtureOpts) *fixture {
@@ -82,15 +92,45 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		t.Fatalf("new ingest server: %v", err)
 	}
 	f.srv = srv
-	f.ts = httptest.NewServer(srv.Handler())
-	t.Cleanup(f.ts.Close)
+	if !o.serve {
+		ts := httptest.NewServer(srv.Handler())
+		t.Cleanup(ts.Close)
+		f.url, f.client = ts.URL, ts.Client()
+		return f
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: o.roots}}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	f.addr = ln.Addr().String()
+	f.url, f.client = "http://"+f.addr, &http.Client{Transport: tr}
+	if srv.TLS() {
+		f.url = "https://" + f.addr
+	}
 	return f
 }
 
 // post sends body with the content type and token ("" for none).
 func (f *fixture) post(ct, token string, body []byte, header ...string) *http.Response {
 	f.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, f.ts.URL+EventsPath, bytes.NewReader(body))
+	return f.postTo(EventsPath, ct, token, body, header...)
+}
+
+// postTo is post to another path.
+func (f *fixture) postTo(path, ct, token string, body []byte, header ...string) *http.Response {
+	f.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.url+path, bytes.NewReader(body))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -108,7 +148,7 @@ func (f *fixture) post(ct, token string, body []byte, header ...string) *http.Re
 
 func (f *fixture) do(req *http.Request) *http.Response {
 	f.t.Helper()
-	resp, err := f.ts.Client().Do(req)
+	resp, err := f.client.Do(req)
 	if err != nil {
 		f.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}

@@ -19,6 +19,9 @@ type problem struct {
 	Status int            `json:"status"`
 	Detail string         `json:"detail,omitempty"`
 	Errors []problemField `json:"errors,omitempty"`
+	// Check names the signature check that failed: missing, malformed,
+	// stale or mismatch.
+	Check string `json:"check,omitempty"`
 
 	// reason is logged, never sent: why the request was refused.
 	reason string
@@ -28,6 +31,9 @@ type problem struct {
 	header http.Header
 	// events is how many events the refused request held, when known.
 	events int
+	// close ends the connection after the answer (Connection: close): the
+	// body was not read, and reading it could wait for ever.
+	close bool
 }
 
 // problemField is one invalid field; Index is omitted for a single event.
@@ -41,6 +47,12 @@ func (p *problem) Error() string { return p.Title + ": " + p.Detail }
 
 func newProblem(status int, slug, title, detail string) *problem {
 	return &problem{Type: problemTypeBase + slug, Title: title, Status: status, Detail: detail, reason: slug}
+}
+
+// closing marks the answer as the connection's last.
+func (p *problem) closing() *problem {
+	p.close = true
+	return p
 }
 
 func invalid(fields []event.FieldError) *problem {
@@ -67,10 +79,17 @@ func (p *problem) write(w http.ResponseWriter) {
 		secs := int((p.retryAfter + time.Second - 1) / time.Second)
 		h.Set("Retry-After", strconv.Itoa(secs))
 	}
+	if p.close {
+		h.Set("Connection", "close")
+	}
+	body, _ := json.Marshal(p)
+	body = append(body, '\n')
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// A length, never chunks: hangUp flushes and closes right after.
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	_, _ = w.Write(body)
 }
 
 // fieldNames lists the invalid fields for the log, without their details,

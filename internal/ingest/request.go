@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,6 +34,12 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, *p
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			p := newProblem(http.StatusRequestTimeout, "request-timeout", "Request timeout",
+				"the body did not arrive within the read timeout; send it in one go")
+			return nil, p
 		}
 		p := newProblem(http.StatusBadRequest, "unreadable-body", "Unreadable body", "the request body could not be read")
 		p.reason = "unreadable-body: " + err.Error()

@@ -187,7 +187,7 @@ func TestAuthentication(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := f.stored()
-			req, _ := http.NewRequest(http.MethodPost, f.ts.URL+EventsPath, strings.NewReader(string(mustJSON(t, newEvent("auth-"+tt.name)))))
+			req, _ := http.NewRequest(http.MethodPost, f.url+EventsPath, strings.NewReader(string(mustJSON(t, newEvent("auth-"+tt.name)))))
 			req.Header.Set("Content-Type", "application/cloudevents+json")
 			if tt.header != "" {
 				req.Header.Set("Authorization", tt.header)
@@ -218,7 +218,7 @@ func TestSourceNetwork(t *testing.T) {
 	// The network is checked before the token: no token still gets 403.
 	wantProblem(t, deny.post("application/cloudevents+json", "", body), http.StatusForbidden)
 	wantProblem(t, deny.post("application/cloudevents+json", tokenA, body), http.StatusForbidden)
-	// Without TrustProxyHeaders a forged X-Forwarded-For changes nothing.
+	// Without trusted proxies a forged X-Forwarded-For changes nothing.
 	wantProblem(t, deny.post("application/cloudevents+json", tokenA, body, "X-Forwarded-For", "10.1.2.3"), http.StatusForbidden)
 
 	allow := newFixture(t, fixtureOpts{cfg: func(c *Config) {
@@ -226,20 +226,86 @@ func TestSourceNetwork(t *testing.T) {
 	}})
 	wantAccepted(t, allow.post("application/cloudevents+json", tokenA, body))
 
+	// The test client connects from 127.0.0.1: a trusted proxy here.
 	proxied := newFixture(t, fixtureOpts{cfg: func(c *Config) {
 		c.AllowCIDRs = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-		c.TrustProxyHeaders = true
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("192.168.0.0/16")}
 	}})
-	// The proxy appends the address it saw: the last entry counts.
-	wantAccepted(t, proxied.post("application/cloudevents+json", tokenA, body, "X-Forwarded-For", "192.0.2.1, 10.1.2.3"))
-	wantProblem(t, proxied.post("application/cloudevents+json", tokenA, body, "X-Forwarded-For", "10.1.2.3, 192.0.2.1"), http.StatusForbidden)
-	wantAccepted(t, proxied.post("application/cloudevents+json", tokenA, body, "X-Real-IP", "10.9.9.9"))
+	tests := []struct {
+		name string
+		xff  []string
+		want int
+	}{
+		{"the proxy appended the client", []string{"192.0.2.1, 10.1.2.3"}, http.StatusAccepted},
+		{"a forged entry left of the client", []string{"10.1.2.3, 192.0.2.1"}, http.StatusForbidden},
+		{"two trusted proxies", []string{"10.1.2.3, 192.168.1.1"}, http.StatusAccepted},
+		{"one header line per proxy", []string{"10.1.2.3", "192.168.1.1"}, http.StatusAccepted},
+		{"not an address", []string{"10.1.2.3, unknown"}, http.StatusForbidden},
+		{"no header: the proxy itself", nil, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, proxied.url+EventsPath, strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", "application/cloudevents+json")
+			req.Header.Set("Authorization", "Bearer "+tokenA)
+			for _, v := range tt.xff {
+				req.Header.Add("X-Forwarded-For", v)
+			}
+			wantStatus(t, proxied.do(req), tt.want)
+		})
+	}
+
+	// A peer outside the trusted proxies is not believed.
+	untrusted := newFixture(t, fixtureOpts{cfg: func(c *Config) {
+		c.AllowCIDRs = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}
+	}})
+	wantProblem(t, untrusted.post("application/cloudevents+json", tokenA, body, "X-Forwarded-For", "10.1.2.3"), http.StatusForbidden)
+}
+
+func TestParseNetworks(t *testing.T) {
+	got, err := ParseNetworks(VarAllowCIDRs, []string{" 10.1.2.3/8", "192.0.2.10", "2001:db8::1/32", "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32", "::1/128"}
+	for i, w := range want {
+		if got[i].String() != w {
+			t.Fatalf("network %d = %s, want %s", i, got[i], w)
+		}
+	}
+	tests := []struct {
+		name    string
+		entries []string
+		want    string
+	}{
+		{"not a cidr", []string{"10.0.0.0/33"}, "is not a network"},
+		{"empty entry", []string{"10.0.0.0/8", ""}, "entry 2 is empty"},
+		{"ipv4-mapped network", []string{"::ffff:127.0.0.1/128"}, "write it as 127.0.0.1/32"},
+		{"ipv4-mapped address", []string{"::ffff:10.0.0.1"}, "never matches"},
+		{"ipv4-mapped /104", []string{"::ffff:10.0.0.0/104"}, "write it as 10.0.0.0/8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseNetworks(VarTrustedProxies, tt.entries)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), VarTrustedProxies+":") ||
+				strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %v, want one line naming %s and %q", err, VarTrustedProxies, tt.want)
+			}
+		})
+	}
+	// New refuses a mapped network given directly, too.
+	_, err = New(Config{Tokens: []string{"a"}, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("::ffff:127.0.0.1/128")}},
+		streams.NewPublisher(nil, nil))
+	if err == nil || !strings.Contains(err.Error(), VarAllowCIDRs) {
+		t.Fatalf("New accepted an IPv4-mapped network: %v", err)
+	}
 }
 
 func TestMethodNotAllowed(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
-		req, _ := http.NewRequest(m, f.ts.URL+EventsPath, nil)
+		req, _ := http.NewRequest(m, f.url+EventsPath, nil)
 		req.Header.Set("Authorization", "Bearer "+tokenA)
 		resp := f.do(req)
 		wantProblem(t, resp, http.StatusMethodNotAllowed)
@@ -247,7 +313,7 @@ func TestMethodNotAllowed(t *testing.T) {
 			t.Fatalf("%s: Allow %q", m, resp.Header.Get("Allow"))
 		}
 	}
-	req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/v1/other", nil)
+	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/other", nil)
 	wantProblem(t, f.do(req), http.StatusNotFound)
 }
 
@@ -261,7 +327,7 @@ func TestTooLarge(t *testing.T) {
 	wantProblem(t, f.post("application/cloudevents+json", tokenA, mustJSON(t, big)), http.StatusRequestEntityTooLarge)
 
 	// Without a Content-Length the limit is enforced while reading.
-	req, _ := http.NewRequest(http.MethodPost, f.ts.URL+EventsPath, struct{ *strings.Reader }{strings.NewReader(string(mustJSON(t, big)))})
+	req, _ := http.NewRequest(http.MethodPost, f.url+EventsPath, struct{ *strings.Reader }{strings.NewReader(string(mustJSON(t, big)))})
 	req.Header.Set("Content-Type", "application/cloudevents+json")
 	req.Header.Set("Authorization", "Bearer "+tokenA)
 	if req.ContentLength != 0 {
