@@ -182,6 +182,13 @@ type problemBody struct {
 	Status int            `json:"status"`
 	Detail string         `json:"detail"`
 	Errors []problemField `json:"errors"`
+	Check  string         `json:"check"`
+}
+
+// noPublisher is a publisher for tests of New that publish nothing.
+func noPublisher(t testing.TB) Publisher {
+	t.Helper()
+	return streams.NewPublisher(nil, nil)
 }
 
 func wantStatus(t testing.TB, resp *http.Response, status int) []byte {
