@@ -132,49 +132,57 @@ func (c *Config) defaults() {
 	}
 }
 
-// validate checks a Config whose defaults are filled in.
+// validate checks a Config whose defaults are filled in. It returns the
+// first problem: one line naming the variable and the fix.
 func (c *Config) validate() error {
-	var errs []error
 	if len(c.Tokens) == 0 {
-		errs = append(errs, errors.New("ESCALATOR_INGEST_TOKENS: no ingest token configured; set one or more comma-separated bearer tokens"))
+		return errors.New("ESCALATOR_INGEST_TOKENS: no ingest token configured; set one or more comma-separated bearer tokens")
 	}
 	for i, tok := range c.Tokens {
 		if tok == "" {
-			errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_TOKENS: token %d is empty; remove the stray comma", i+1))
+			return fmt.Errorf("ESCALATOR_INGEST_TOKENS: token %d is empty; remove the stray comma", i+1)
 		}
 	}
 	for i, s := range c.SigningSecrets {
 		if s == "" {
-			errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_SIGNING_SECRETS: secret %d is empty; remove the stray comma", i+1))
+			return fmt.Errorf("ESCALATOR_INGEST_SIGNING_SECRETS: secret %d is empty; remove the stray comma", i+1)
 		}
 	}
 	if c.ServiceNowURL != "" {
 		if _, ok := normalizeSource(c.ServiceNowURL); !ok {
-			errs = append(errs, fmt.Errorf("ESCALATOR_SERVICENOW_URL: %q is not an http(s) URL; use the instance URL, e.g. https://contoso.service-now.com", c.ServiceNowURL))
+			return fmt.Errorf("ESCALATOR_SERVICENOW_URL: %q is not an http(s) URL; use the instance URL, e.g. https://contoso.service-now.com", c.ServiceNowURL)
 		}
 	}
 	switch {
 	case c.TLSCertFile != "" && c.TLSKeyFile == "":
-		errs = append(errs, errors.New("ESCALATOR_INGEST_TLS_KEY_FILE: not set but ESCALATOR_INGEST_TLS_CERT_FILE is; set both, or neither for plain HTTP"))
+		return errors.New("ESCALATOR_INGEST_TLS_KEY_FILE: not set but ESCALATOR_INGEST_TLS_CERT_FILE is; set both, or neither for plain HTTP")
 	case c.TLSCertFile == "" && c.TLSKeyFile != "":
-		errs = append(errs, errors.New("ESCALATOR_INGEST_TLS_CERT_FILE: not set but ESCALATOR_INGEST_TLS_KEY_FILE is; set both, or neither for plain HTTP"))
+		return errors.New("ESCALATOR_INGEST_TLS_CERT_FILE: not set but ESCALATOR_INGEST_TLS_KEY_FILE is; set both, or neither for plain HTTP")
 	}
 	if c.MaxEvents > event.MaxBatch {
-		errs = append(errs, fmt.Errorf("ingest: max events %d exceeds the CloudEvents batch limit %d", c.MaxEvents, event.MaxBatch))
+		return fmt.Errorf("ingest: max events %d exceeds the CloudEvents batch limit %d", c.MaxEvents, event.MaxBatch)
 	}
 	if c.WriteTimeout <= c.ReadTimeout+c.PublishTimeout {
-		errs = append(errs, fmt.Errorf("ESCALATOR_INGEST_WRITE_TIMEOUT: %s leaves no time to answer after the read timeout (%s) and the publish timeout (%s); make it longer than both together",
-			c.WriteTimeout, c.ReadTimeout, c.PublishTimeout))
+		return fmt.Errorf("ESCALATOR_INGEST_WRITE_TIMEOUT: %s leaves no time to answer after the read timeout (%s) and the publish timeout (%s); make it longer than both together",
+			c.WriteTimeout, c.ReadTimeout, c.PublishTimeout)
 	}
 	for _, p := range c.AllowCIDRs {
 		if err := checkNetwork(VarAllowCIDRs, p); err != nil {
-			errs = append(errs, err)
+			return err
 		}
 	}
 	for _, p := range c.TrustedProxies {
 		if err := checkNetwork(VarTrustedProxies, p); err != nil {
-			errs = append(errs, err)
+			return err
 		}
 	}
-	return errors.Join(errs...)
+	return nil
+}
+
+// Validate reports what New would refuse in cfg (the TLS files are read
+// only by New), so a command can fail at start before it connects to
+// anything.
+func Validate(cfg Config) error {
+	cfg.defaults()
+	return cfg.validate()
 }
