@@ -116,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.BoolVar(&cfg.RawDoubleAck, "raw-double-ack", false, "the raw loop waits for each ack to be confirmed (DoubleAck); the worker sends plain Acks")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server (a scratch one); empty runs an embedded server with a temporary file store")
 	fs.BoolVar(&cfg.DeleteExisting, "delete-existing", false, "delete ESCALATOR and ESCALATOR_DLQ on --nats-url first")
+	fs.StringVar(&cfg.SigningSecret, "signing-secret", "", "ingest mode: the in-process ingest requires signatures made with this secret (as with ESCALATOR_INGEST_SIGNING_SECRETS) and every request is signed")
 	fs.DurationVar(&cfg.StallTimeout, "stall-timeout", 30*time.Second, "fail when no event is handled for this long")
 	fs.StringVar(&opts.output, "output", "table", "table or json")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")

@@ -47,6 +47,10 @@ type Config struct {
 	// DeleteExisting lets a run delete ESCALATOR and ESCALATOR_DLQ on the
 	// external server first.
 	DeleteExisting bool
+	// SigningSecret, in ingest mode, makes the ingest server require signed
+	// requests (ESCALATOR_INGEST_SIGNING_SECRETS) and the senders sign
+	// each one with it, so the run includes the signature's cost.
+	SigningSecret string
 	// StallTimeout fails the run when no event is seen for this long;
 	// default 30s.
 	StallTimeout time.Duration
@@ -291,7 +295,11 @@ func newSender(e *env, cfg Config, tmpl *template) (sender, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := ingest.New(ingest.Config{Tokens: []string{token}, Logger: cfg.Logger}, pub)
+	icfg := ingest.Config{Tokens: []string{token}, Logger: cfg.Logger}
+	if cfg.SigningSecret != "" {
+		icfg.SigningSecrets = []string{cfg.SigningSecret}
+	}
+	srv, err := ingest.New(icfg, pub)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,6 +320,7 @@ func newSender(e *env, cfg Config, tmpl *template) (sender, func(), error) {
 		client: &http.Client{Transport: tr, Timeout: time.Minute},
 		url:    "http://" + ln.Addr().String(),
 		token:  token,
+		secret: cfg.SigningSecret,
 		tmpl:   tmpl,
 	}, stop, nil
 }

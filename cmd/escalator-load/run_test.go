@@ -20,6 +20,7 @@ func TestRunCountsEveryEventOnce(t *testing.T) {
 		{"send only", Config{Mode: ModeIngest, SendOnly: true}},
 		{"ingest batches", Config{Mode: ModeIngest, Batch: 30}},
 		{"ingest single events", Config{Mode: ModeIngest, Batch: 1, Concurrency: 4}},
+		{"ingest signed", Config{Mode: ModeIngest, Batch: 20, SigningSecret: "load-signing-secret"}},
 		{"direct", Config{Mode: ModeDirect, Batch: 25}},
 		{"direct at a fixed rate", Config{Mode: ModeDirect, Batch: 10, Rate: 2000, RawDoubleAck: true}},
 	}
@@ -124,6 +125,39 @@ func TestMainOutputAndExitCodes(t *testing.T) {
 		errOut.Reset()
 		if code := run(args, &out, &errOut); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestIngestSenderSigns: with a secret the in-process ingest refuses an
+// unsigned or wrongly signed request, and the sender's own are accepted.
+func TestIngestSenderSigns(t *testing.T) {
+	srv := testserver.NATS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := Config{NATSURL: srv.ClientURL(), SigningSecret: "load-signing-secret"}.withDefaults()
+	e, err := openEnv(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close(context.Background())
+	tmpl, err := newTemplate("sign-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, stop, err := newSender(e, cfg, tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err := s.send(ctx, 0, 5); err != nil {
+		t.Fatalf("signed batch: %v", err)
+	}
+	is := s.(*ingestSender)
+	for _, secret := range []string{"", "not-the-secret"} {
+		is.secret = secret
+		if err := s.send(ctx, 5, 6); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Fatalf("secret %q: %v, want a 401", secret, err)
 		}
 	}
 }

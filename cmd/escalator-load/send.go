@@ -84,6 +84,7 @@ type ingestSender struct {
 	client *http.Client
 	url    string
 	token  string
+	secret string // signs every request when set
 	tmpl   *template
 	bufs   sync.Pool
 }
@@ -116,6 +117,9 @@ func (s *ingestSender) send(ctx context.Context, from, to int) error {
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+s.token)
+	if s.secret != "" {
+		req.Header.Set(ingest.SignatureHeader, ingest.Sign(s.secret, time.Now(), b))
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("post events %d-%d: %w", from, to-1, err)

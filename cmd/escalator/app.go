@@ -92,7 +92,7 @@ type App struct {
 	work *worker.Worker
 
 	ingestLn, adminLn net.Listener
-	ingestSrv         *http.Server
+	ingest            *ingest.Server
 	adminSrv          *http.Server
 
 	// remotes are the Microsoft and ServiceNow clients (worker only).
@@ -156,21 +156,17 @@ func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry
 		}
 	}
 	if cfg.runIngest {
-		cidrs, _ := cfg.ingest.prefixes()
-		srv, err := ingest.New(ingest.Config{
-			Tokens:         cfg.ingest.Tokens,
-			AllowCIDRs:     cidrs,
-			Logger:         log,
-			TracerProvider: tel.TracerProvider,
-			MeterProvider:  tel.MeterProvider,
-		}, a.pub)
+		icfg, err := cfg.ingest.config()
 		if err != nil {
+			return nil, err
+		}
+		icfg.Logger, icfg.TracerProvider, icfg.MeterProvider = log, tel.TracerProvider, tel.MeterProvider
+		if a.ingest, err = ingest.New(icfg, a.pub); err != nil {
 			return nil, fmt.Errorf("ingest: %w", err)
 		}
 		if a.ingestLn, err = listen("ESCALATOR_INGEST_ADDR", cfg.ingest.Addr); err != nil {
 			return nil, err
 		}
-		a.ingestSrv = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	}
 	adm, err := admin.New(admin.Config{Logger: log, Gatherer: tel.Registry}, append(checks, a.checks...)...)
 	if err != nil {
@@ -206,8 +202,15 @@ func listen(variable, addr string) (net.Listener, error) {
 func (a *App) onClose(f func(context.Context) error) { a.closers = append(a.closers, f) }
 
 // IngestURL and AdminURL are where the listeners answer (":0" resolved).
-func (a *App) IngestURL() string { return "http://" + a.ingestLn.Addr().String() }
-func (a *App) AdminURL() string  { return "http://" + a.adminLn.Addr().String() }
+func (a *App) IngestURL() string {
+	if a.ingest.TLS() {
+		return "https://" + a.ingestLn.Addr().String()
+	}
+	return "http://" + a.ingestLn.Addr().String()
+}
+
+// AdminURL is where the admin listener answers.
+func (a *App) AdminURL() string { return "http://" + a.adminLn.Addr().String() }
 
 // Run serves until ctx is done, then shuts the listeners and drains the
 // worker: nothing in flight is lost.
@@ -224,11 +227,15 @@ func (a *App) Run(ctx context.Context) error {
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			return srv.Shutdown(sctx)
+			if srv.Shutdown(sctx) != nil {
+				_ = srv.Close() // a client still connected after 10 s: the wait is over, not an error
+			}
+			return nil
 		})
 	}
-	if a.ingestSrv != nil {
-		serve(a.ingestSrv, a.ingestLn, "ingest")
+	if a.ingest != nil {
+		// Serve bounds its own shutdown (ESCALATOR_INGEST_SHUTDOWN_TIMEOUT).
+		g.Go(func() error { return a.ingest.Serve(ctx, a.ingestLn) })
 	}
 	serve(a.adminSrv, a.adminLn, "admin")
 	if a.work != nil {
@@ -237,7 +244,7 @@ func (a *App) Run(ctx context.Context) error {
 	for _, run := range a.background {
 		g.Go(func() error { return run(ctx) })
 	}
-	a.log.Info("escalator running", "ingest", a.ingestSrv != nil, "worker", a.work != nil, "admin", a.adminLn.Addr().String())
+	a.log.Info("escalator running", "ingest", a.ingest != nil, "worker", a.work != nil, "admin", a.adminLn.Addr().String())
 	return g.Wait()
 }
 

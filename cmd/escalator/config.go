@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/escalator/escalator/internal/ingest"
 )
 
 // Default role names: those of Microsoft's "Microsoft 365 support
@@ -165,6 +167,7 @@ type ingestConfig struct {
 	Addr   string
 	Tokens []string
 	CIDRs  []string
+	policy ingestPolicy
 }
 
 func (c *ingestConfig) flags(fs *pflag.FlagSet) {
@@ -172,18 +175,11 @@ func (c *ingestConfig) flags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.Tokens, "ingest-tokens", nil, "bearer tokens accepted by ingest, comma-separated (several at once for rotation)")
 	fs.StringSliceVar(&c.CIDRs, "ingest-allow-cidrs", nil, "source networks allowed to post events (default all)")
 	markSecret(fs, "ingest-tokens")
+	c.policy.flags(fs)
 }
 
 func (c *ingestConfig) prefixes() ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range c.CIDRs {
-		p, err := netip.ParsePrefix(strings.TrimSpace(s))
-		if err != nil {
-			return nil, configError("ESCALATOR_INGEST_ALLOW_CIDRS", fmt.Sprintf("has %q, which is not a CIDR", s), "use networks like 10.0.0.0/8,192.0.2.10/32")
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
+	return ingest.ParseNetworks(ingest.VarAllowCIDRs, c.CIDRs)
 }
 
 func (c *ingestConfig) validate() error {
@@ -195,7 +191,7 @@ func (c *ingestConfig) validate() error {
 			return configError("ESCALATOR_INGEST_TOKENS", "has a token shorter than 16 characters", "use long random tokens, e.g. `openssl rand -hex 32`")
 		}
 	}
-	_, err := c.prefixes()
+	_, err := c.config()
 	return err
 }
 

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -16,21 +20,31 @@ import (
 
 type publishConfig struct {
 	nats   natsConfig
+	ingest ingestTarget
 	log    logConfig
 	output string
+}
+
+// publishResult is one stored event.
+type publishResult struct {
+	ID        string `json:"id"`
+	Subject   string `json:"subject"`
+	Seq       uint64 `json:"seq"`
+	Duplicate bool   `json:"duplicate"`
 }
 
 func newPublishCmd(e *env) *cobra.Command {
 	var c publishConfig
 	cmd := &cobra.Command{
 		Use:   "publish FILE|-",
-		Short: "Publish CloudEvents (JSON or NDJSON, - for stdin) straight to JetStream",
+		Short: "Publish CloudEvents (JSON or NDJSON, - for stdin) straight to JetStream, or through ingest with --ingest-url",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPublish(cmd, e, c, args[0])
 		},
 	}
 	c.nats.flags(cmd.Flags())
+	c.ingest.flags(cmd.Flags())
 	c.log.flags(cmd.Flags())
 	cmd.Flags().StringVarP(&c.output, "output", "o", "table", "table or json")
 	return cmd
@@ -57,26 +71,14 @@ func runPublish(cmd *cobra.Command, e *env, c publishConfig, path string) error 
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	nc, js, err := connectNATS(c.nats, "escalator-publish", log)
+	var results []publishResult
+	if c.ingest.URL != "" {
+		results, err = c.ingest.post(cmd.Context(), &http.Client{Timeout: time.Minute}, events)
+	} else {
+		results, err = publishDirect(cmd.Context(), c.nats, log, events)
+	}
 	if err != nil {
 		return err
-	}
-	defer nc.Close()
-	pub := streams.NewPublisher(js, noop.NewTracerProvider())
-
-	type result struct {
-		ID        string `json:"id"`
-		Subject   string `json:"subject"`
-		Seq       uint64 `json:"seq"`
-		Duplicate bool   `json:"duplicate"`
-	}
-	results := make([]result, 0, len(events))
-	for i := range events {
-		ack, err := pub.Publish(cmd.Context(), &events[i])
-		if err != nil {
-			return fmt.Errorf("publish event %s (%d of %d; earlier ones are stored): %w", events[i].ID, i+1, len(events), err)
-		}
-		results = append(results, result{ID: events[i].ID, Subject: events[i].Subject(), Seq: ack.Sequence, Duplicate: ack.Duplicate})
 	}
 	if c.output == "json" {
 		enc := json.NewEncoder(e.stdout)
@@ -93,4 +95,23 @@ func runPublish(cmd *cobra.Command, e *env, c publishConfig, path string) error 
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%t\n", r.ID, r.Subject, r.Seq, r.Duplicate)
 	}
 	return tw.Flush()
+}
+
+// publishDirect publishes the events to JetStream, bypassing ingest.
+func publishDirect(ctx context.Context, c natsConfig, log *slog.Logger, events []event.Event) ([]publishResult, error) {
+	nc, js, err := connectNATS(c, "escalator-publish", log)
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	pub := streams.NewPublisher(js, noop.NewTracerProvider())
+	results := make([]publishResult, 0, len(events))
+	for i := range events {
+		ack, err := pub.Publish(ctx, &events[i])
+		if err != nil {
+			return nil, fmt.Errorf("publish event %s (%d of %d; earlier ones are stored): %w", events[i].ID, i+1, len(events), err)
+		}
+		results = append(results, publishResult{ID: events[i].ID, Subject: events[i].Subject(), Seq: ack.Sequence, Duplicate: ack.Duplicate})
+	}
+	return results, nil
 }

@@ -18,6 +18,8 @@ func newServeCmd(e *env) *cobra.Command {
 			"Split them with --ingest=false or --worker=false.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Events must come from the instance Escalator writes back to.
+			c.ingest.policy.Source = c.snow.URL
 			return runApp(cmd.Context(), e, c, "none", productionHandlers, nil)
 		},
 	}
