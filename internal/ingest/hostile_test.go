@@ -127,7 +127,7 @@ func TestRefusalDoesNotWaitForTheBody(t *testing.T) {
 }
 
 func TestSlowBodyTimesOut(t *testing.T) {
-	f := newFixture(t, fixtureOpts{serve: true, cfg: func(c *Config) { c.ReadTimeout = 300 * time.Millisecond }})
+	f := newFixture(t, fixtureOpts{serve: true, cfg: func(c *Config) { c.ReadTimeout = time.Second }})
 	c, br := rawConn(t, f.addr, "POST "+EventsPath+" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"+
 		"Authorization: Bearer "+tokenA+"\r\nContent-Type: application/cloudevents+json\r\n\r\n{\"id\":")
 	resp := readAnswer(t, c, br)
