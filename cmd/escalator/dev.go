@@ -51,6 +51,7 @@ func newDevCmd(e *env) *cobra.Command {
 	fs.StringVar(&c.app.ingest.Addr, "ingest-addr", "127.0.0.1:8080", "ingest listener")
 	fs.StringVar(&c.app.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener")
 	fs.StringSliceVar(&c.app.ingest.Tokens, "ingest-tokens", nil, "bearer tokens accepted by ingest (default: one is made and printed)")
+	c.app.ingest.policy.flags(fs)
 	c.app.worker.flags(fs)
 	c.app.log.flags(fs)
 	_ = fs.Set("log-format", "text")
@@ -184,6 +185,10 @@ func writeDevEnv(c devConfig, simURL string) (string, error) {
 		{"ESCALATOR_SERVICENOW_CLIENT_SECRET", c.app.snow.ClientSecret},
 		{"ESCALATOR_INGEST_TOKENS", strings.Join(c.app.ingest.Tokens, ",")},
 		{"ESCALATOR_DEV_SIM_URL", simURL},
+	}
+	if len(c.app.ingest.policy.SigningSecrets) > 0 {
+		// So that publish --ingest-url signs as the instance would.
+		vars = append(vars, [2]string{"ESCALATOR_INGEST_SIGNING_SECRETS", strings.Join(c.app.ingest.policy.SigningSecrets, ",")})
 	}
 	var b strings.Builder
 	b.WriteString("# Written by `escalator dev`: the variables of this dev setup.\n# Load with: set -a; . " + filepath.Join(c.data, "dev.env") + "; set +a\n")
