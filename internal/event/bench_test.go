@@ -1,6 +1,11 @@
 package event
 
-import "testing"
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
 
 func BenchmarkDecode(b *testing.B) {
 	body := readExample(b, "escalation-requested.json")
@@ -8,6 +13,42 @@ func BenchmarkDecode(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		if _, err := Decode(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeBatch decodes a batch of 100 examples, as ingest does.
+func BenchmarkDecodeBatch(b *testing.B) {
+	one := string(readExample(b, "escalation-requested.json"))
+	body := []byte("[" + strings.TrimSuffix(strings.Repeat(one+",", 100), ",") + "]")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := DecodeBatch(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFromBinary decodes the example in binary mode.
+func BenchmarkFromBinary(b *testing.B) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(readExample(b, "escalation-requested.json"), &m); err != nil {
+		b.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("ce-specversion", "1.0")
+	h.Set("ce-id", "bin-1")
+	h.Set("ce-source", "https://contoso.service-now.com")
+	h.Set("ce-type", TypeEscalation)
+	h.Set("ce-time", "2026-11-25T09:14:03Z")
+	h.Set("Content-Type", "application/json")
+	body := []byte(m["data"])
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := FromBinary(h, body); err != nil {
 			b.Fatal(err)
 		}
 	}
