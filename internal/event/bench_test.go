@@ -31,8 +31,8 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	}
 }
 
-// BenchmarkFromBinary decodes the example in binary mode.
-func BenchmarkFromBinary(b *testing.B) {
+// BenchmarkDecodeBinary decodes the example in binary mode.
+func BenchmarkDecodeBinary(b *testing.B) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(readExample(b, "escalation-requested.json"), &m); err != nil {
 		b.Fatal(err)
@@ -48,7 +48,7 @@ func BenchmarkFromBinary(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, err := FromBinary(h, body); err != nil {
+		if _, err := DecodeBinary(h, body); err != nil {
 			b.Fatal(err)
 		}
 	}

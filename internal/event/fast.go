@@ -11,14 +11,36 @@ import jsonv2 "github.com/go-json-experiment/json"
 // (an escape, an unknown or repeated member, a number, a tick, malformed
 // JSON) it hands, whole, to jsonv2.Unmarshal, so every result the scanner
 // does give is one jsonv2.Unmarshal would, and every error is that
-// function's. FuzzDecodeMatchesReflection holds the two to the same results.
-func decodeFast(body []byte, w *wire) error {
+// function's. FuzzDecodeMatchesReflection holds the two to the same
+// results. printable reports that the scanner read it and every string in
+// it is printable ASCII.
+func decodeFast(body []byte, w *wire) (printable bool, err error) {
 	s := scanner{b: body, s: string(body)}
 	if s.wire(w) && s.end() {
-		return nil
+		return !s.odd, nil
 	}
 	*w = wire{}
-	return jsonv2.Unmarshal(body, w)
+	return false, unmarshal(body, w)
+}
+
+// decodeFastData is decodeFast for the data of a binary-mode event;
+// FuzzDataMatchesReflection holds it to jsonv2.Unmarshal.
+func decodeFastData(body []byte, d **Data) (printable bool, err error) {
+	s := scanner{b: body, s: string(body)}
+	if s.data(d) && s.end() {
+		return !s.odd, nil
+	}
+	*d = nil
+	return false, unmarshal(body, d)
+}
+
+// unmarshal is jsonv2.Unmarshal(body, dst, opts...) by way of a copy, so
+// that dst, which the fast path fills, can stay on the caller's stack.
+func unmarshal[T any](body []byte, dst *T, opts ...jsonv2.Options) error {
+	v := new(T)
+	err := jsonv2.Unmarshal(body, v, opts...)
+	*dst = *v
+	return err
 }
 
 func (p *scanner) wire(w *wire) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // fastSeeds are bodies beside testdata/*.json that exercise the corners of
@@ -36,25 +37,18 @@ var fastSeeds = []string{
 	`{"id":"\xff"}`,
 	`{"id":"\ud800"}`,
 	`{"id":"a",}`,
+	`{"id":"del\u007f","source":"dl","data":{"incident":{"number":"cafÃ©"}}}`,
+	`{"data":{"requested_by":{"roles":["a"]}}}`,
 }
 
 // FuzzDecodeMatchesReflection holds decodeFast to jsonv2.Unmarshal: both
-// refuse a body or both decode it to the same wire.
+// refuse a body or both decode it to the same wire. A body it calls
+// printable has only printable ASCII in its strings.
 func FuzzDecodeMatchesReflection(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	for _, s := range fastSeeds {
-		f.Add([]byte(s))
-	}
+	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var fast, slow wire
-		fastErr := decodeFast(body, &fast)
+		printable, fastErr := decodeFast(body, &fast)
 		slowErr := jsonv2.Unmarshal(body, &slow)
 		if (fastErr == nil) != (slowErr == nil) {
 			t.Fatalf("fast error %v, reflection error %v", fastErr, slowErr)
@@ -62,5 +56,66 @@ func FuzzDecodeMatchesReflection(f *testing.F) {
 		if fastErr == nil && !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("fast decoded %#v\nreflection decoded %#v", fast, slow)
 		}
+		if printable {
+			checkPrintable(t, &fast)
+		}
 	})
+}
+
+// FuzzDataMatchesReflection holds decodeFastData, the data of binary mode,
+// to jsonv2.Unmarshal.
+func FuzzDataMatchesReflection(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast, slow *Data
+		printable, fastErr := decodeFastData(body, &fast)
+		slowErr := jsonv2.Unmarshal(body, &slow)
+		if (fastErr == nil) != (slowErr == nil) {
+			t.Fatalf("fast error %v, reflection error %v", fastErr, slowErr)
+		}
+		if fastErr == nil && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast decoded %#v\nreflection decoded %#v", fast, slow)
+		}
+		if printable {
+			checkPrintable(t, &wire{Data: fast})
+		}
+	})
+}
+
+func addSeeds(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		var m map[string]jsontext.Value
+		if err := jsonv2.Unmarshal(b, &m); err != nil {
+			f.Fatal(err)
+		}
+		f.Add([]byte(m["data"]))
+	}
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+}
+
+// checkPrintable fails unless every string of w is printable ASCII.
+func checkPrintable(t *testing.T, w *wire) {
+	t.Helper()
+	for i := range limits {
+		l := &limits[i]
+		values := []string{}
+		if l.list != nil {
+			values = l.list(w)
+		} else {
+			values = append(values, l.str(w))
+		}
+		for _, s := range values {
+			if !printableASCII(s) {
+				t.Fatalf("%s = %q called printable", l.Field, s)
+			}
+		}
+	}
 }

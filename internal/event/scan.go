@@ -13,6 +13,10 @@ type scanner struct {
 	b []byte
 	s string
 	i int
+	// odd is set once a string read holds anything but printable ASCII
+	// (0x20–0x7E): while it is not, no string needs its characters
+	// checked again (limits.go).
+	odd bool
 }
 
 func (p *scanner) ws() {
@@ -72,38 +76,44 @@ func (p *scanner) raw() (string, bool) {
 	if bytes.IndexByte(seg, '\\') >= 0 {
 		return "", false
 	}
-	ascii, ok := plain(seg)
+	printable, ok := plain(seg)
 	if !ok {
 		return "", false
 	}
 	v := p.s[start : start+n]
-	if !ascii && !utf8.ValidString(v) {
-		return "", false
+	if !printable {
+		if !utf8.ValidString(v) {
+			return "", false
+		}
+		p.odd = true
 	}
 	p.i = start + n + 1
 	return v, true
 }
 
-// plain reports whether b holds no control character (which a JSON string
-// must escape), and whether it is all ASCII, eight bytes at a time.
-func plain(b []byte) (ascii, ok bool) {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	var high uint64
+// plain reports whether b holds no byte below 0x20 (which a JSON string
+// must escape), and whether it is all printable ASCII (no DEL, nothing
+// above it), eight bytes at a time.
+func plain(b []byte) (printable, ok bool) {
+	var odd uint64
 	for len(b) >= 8 {
 		x := binary.LittleEndian.Uint64(b)
 		if (x-0x20*ones)&^x&highs != 0 { // some byte < 0x20
 			return false, false
 		}
-		high |= x
+		del := x ^ 0x7f*ones // a zero byte where x has DEL
+		odd |= x | (del-ones)&^del
 		b = b[8:]
 	}
 	for _, c := range b {
 		if c < 0x20 {
 			return false, false
 		}
-		high |= uint64(c)
+		if c >= 0x7f {
+			odd = highs
+		}
 	}
-	return high&highs == 0, true
+	return odd&highs == 0, true
 }
 
 // str reads a string or null ("") into dst.

@@ -130,10 +130,9 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 			return nil, p
 		}
 	case modeBinary:
-		if len(bytes.TrimSpace(body)) == 0 {
-			return nil, decodeProblem(event.ErrEmpty)
-		}
-		ev, err := event.FromBinary(r.Header, body)
+		// The attributes are the headers: a body without data is an event
+		// without data, refused as in structured mode.
+		ev, err := event.DecodeBinary(r.Header, body)
 		if err != nil {
 			p := decodeProblem(err)
 			p.events = 1
