@@ -87,7 +87,6 @@ func TestDecodeNamesTheWrongField(t *testing.T) {
 		{"non-hex sys_id", func(m map[string]any) { incident(m)["sys_id"] = strings.Repeat("z", 32) }, []string{"data.incident.sys_id"}},
 		{"missing number", func(m map[string]any) { delete(incident(m), "number") }, []string{"data.incident.number"}},
 		{"missing user", func(m map[string]any) { delete(requester(m), "user_name") }, []string{"data.requested_by.user_name"}},
-		{"missing roles", func(m map[string]any) { delete(requester(m), "roles") }, []string{"data.requested_by.roles"}},
 		{"bad severity", func(m map[string]any) {
 			data(m)["escalation"].(map[string]any)["severity"] = "urgent"
 		}, []string{"data.escalation.severity"}},
@@ -118,14 +117,32 @@ func TestDecodeNamesTheWrongField(t *testing.T) {
 	}
 }
 
-func TestUpdatedNeedsNoRoles(t *testing.T) {
-	b := readExample(t, "incident-updated.json")
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	delete(m["data"].(map[string]any)["requested_by"].(map[string]any), "roles")
-	b, _ = json.Marshal(m)
-	if _, err := Decode(b); err != nil {
-		t.Fatalf("incident.updated without roles: %v", err)
+// TestRolesAreOptional: a missing, null or empty roles list is a requester
+// without roles, for every type and in every mode, not a 400.
+func TestRolesAreOptional(t *testing.T) {
+	for _, name := range []string{"escalation-requested.json", "insights-requested.json", "incident-updated.json"} {
+		for _, roles := range []string{"missing", "null", "[]"} {
+			t.Run(name+"/"+roles, func(t *testing.T) {
+				attrs, raw := exampleParts(t, name)
+				var data map[string]any
+				if err := json.Unmarshal(raw, &data); err != nil {
+					t.Fatal(err)
+				}
+				switch r := data["requested_by"].(map[string]any); roles {
+				case "missing":
+					delete(r, "roles")
+				case "null":
+					r["roles"] = nil
+				default:
+					r["roles"] = []string{}
+				}
+				b, _ := json.Marshal(data)
+				o := sameInEveryMode(t, decodeModes(t, attrs, b))
+				if o.err != nil || len(o.ev.Data.RequestedBy.Roles) != 0 {
+					t.Fatalf("roles %s: %v, roles %v", roles, o.err, o.ev.Data.RequestedBy.Roles)
+				}
+			})
+		}
 	}
 }
 
