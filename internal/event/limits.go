@@ -199,22 +199,30 @@ func (l *limit) check(s string, max int, chars bool) string {
 	if len(s) > max && utf8.RuneCountInString(s) > max {
 		return fmt.Sprintf("longer than %d characters", max)
 	}
-	if !chars {
-		// Printable ASCII.
-	} else if l.Text {
+	if chars {
+		if detail := l.characters(s); detail != "" {
+			return detail
+		}
+	}
+	if l.Members > 0 && strings.Count(s, ",") >= l.Members && listMembers(s) > l.Members {
+		return fmt.Sprintf("more than %d list members", l.Members)
+	}
+	return ""
+}
+
+// characters returns what is wrong with the characters of s, or "".
+func (l *limit) characters(s string) string {
+	if l.Text {
 		if r, ok := textClean(s); !ok {
 			return fmt.Sprintf("contains the control character %U", r)
 		}
-	} else if r, ok := identClean(s); !ok {
+		return ""
+	}
+	if r, ok := identClean(s); !ok {
 		if r == utf8.RuneError {
 			return "is not valid UTF-8"
 		}
 		return fmt.Sprintf("contains the control character %U", r)
-	}
-	if l.Members > 0 && strings.Count(s, ",") >= l.Members {
-		if n := listMembers(s); n > l.Members {
-			return fmt.Sprintf("more than %d list members", l.Members)
-		}
 	}
 	return ""
 }
