@@ -76,7 +76,7 @@ func splitBatch(body []byte) ([]Event, error) {
 	switch tok.Kind() {
 	case '[':
 	case 'n':
-		if _, err := dec.ReadToken(); err != io.EOF {
+		if err := atEnd(dec); err != nil {
 			return nil, syntax(err)
 		}
 		return nil, ErrEmpty
@@ -98,10 +98,23 @@ func splitBatch(body []byte) ([]Event, error) {
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, syntax(err)
 	}
-	if _, err := dec.ReadToken(); err != io.EOF {
+	if err := atEnd(dec); err != nil {
 		return nil, syntax(err)
 	}
 	return validateBatch(ws, func(i int) decoded { return decs[i] })
+}
+
+// atEnd returns nil at the end of the input, or what is wrong with what
+// follows instead.
+func atEnd(dec *jsontext.Decoder) error {
+	_, err := dec.ReadToken()
+	switch {
+	case err == io.EOF:
+		return nil
+	case err == nil:
+		return fmt.Errorf("a value after the batch, at byte %d", dec.InputOffset())
+	}
+	return err
 }
 
 // batchIndex is the event a pointer into a batch points into, or -1.

@@ -98,3 +98,15 @@ func TestBinaryWithoutDataIsAnEventWithoutData(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchRefusesWhatFollowsIt: a value after the batch is malformed
+// JSON, not a panic.
+func TestBatchRefusesWhatFollowsIt(t *testing.T) {
+	for _, body := range []string{`[]0`, `[] []`, `null 1`, `[{}] {}`} {
+		_, err := DecodeBatch([]byte(body))
+		var ve *ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "body" || ve.Fields[0].Index != -1 {
+			t.Errorf("%s: want one error on body, got %v", body, err)
+		}
+	}
+}
