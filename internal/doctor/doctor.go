@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/escalator/escalator/internal/redact"
 )
 
 // Status is a check's outcome.
@@ -69,6 +71,21 @@ type Entry struct {
 // Report is the outcome of every check, in the order they ran.
 type Report struct {
 	Entries []Entry
+}
+
+// Redacted returns the report with every occurrence of the secrets masked
+// in its details and fixes (redact.Secrets). Checks quote the errors of
+// remote clients, whose text doctor does not control; the caller hands over
+// every secret of its configuration so that none is printed whatever a
+// check quotes.
+func (r Report) Redacted(secrets ...string) Report {
+	out := Report{Entries: make([]Entry, len(r.Entries))}
+	for i, e := range r.Entries {
+		e.Detail = redact.Secrets(e.Detail, secrets...)
+		e.Fix = redact.Secrets(e.Fix, secrets...)
+		out.Entries[i] = e
+	}
+	return out
 }
 
 // Failed reports whether any check failed.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/escalator/escalator/internal/redact"
 	"github.com/escalator/escalator/internal/token"
 )
 
@@ -26,7 +27,8 @@ type Entra struct {
 	Fetcher token.Fetcher
 	// Tenant and ClientID are named in details and fixes.
 	Tenant, ClientID string
-	// LoginURL is named when the endpoint cannot be reached.
+	// LoginURL is named when the endpoint cannot be reached, redacted
+	// (redact.URL).
 	LoginURL string
 
 	err error // the token request's outcome, set by the tenant check
@@ -56,7 +58,7 @@ func (e *Entra) tenant(ctx context.Context) Result {
 	case errors.As(e.err, &te) && len(te.ErrorCodes) == 0 && te.Code == "":
 		// Not an Entra answer (an HTML 404 from a proxy or a wrong host).
 		return Failed("check ESCALATOR_LOGIN_URL (https://login.microsoftonline.com) and ESCALATOR_TOKEN_ENDPOINT (v1 or v2)",
-			"%s did not answer like Entra (%s)", e.LoginURL, statusText(te.StatusCode))
+			"%s did not answer like Entra (%s)", redact.URL(e.LoginURL), statusText(te.StatusCode))
 	case errors.As(e.err, &te) && (te.StatusCode == http.StatusTooManyRequests || te.StatusCode >= 500):
 		return Failed("Entra is throttling or unavailable; run escalator doctor again in a few minutes",
 			"the token endpoint answered %s", statusText(te.StatusCode))
@@ -64,7 +66,7 @@ func (e *Entra) tenant(ctx context.Context) Result {
 		// Entra answered about the request past the tenant: it resolved.
 		return Passed("tenant %s resolves", e.Tenant)
 	}
-	return otherFailure("the Entra token endpoint "+e.LoginURL, e.err,
+	return otherFailure("the Entra token endpoint "+redact.URL(e.LoginURL), e.err,
 		"check ESCALATOR_LOGIN_URL (default https://login.microsoftonline.com) and that this host reaches it (proxy, firewall, DNS)",
 		"check ESCALATOR_LOGIN_URL and ESCALATOR_TOKEN_ENDPOINT (v1 or v2)")
 }

@@ -10,16 +10,18 @@ import (
 	"strings"
 
 	"github.com/escalator/escalator/internal/outbound"
+	"github.com/escalator/escalator/internal/redact"
 )
 
 // maxDetail bounds the error text quoted in a detail.
 const maxDetail = 300
 
-// brief is err's text on one line, bounded. The clients' errors never carry
-// secrets or tokens (they are built from answers, and scrubbed), so quoting
-// them is safe.
+// brief is err's text on one line, bounded, with the credentials of any URL
+// it quotes masked (redact.Text): the clients' errors carry no tokens (they
+// are built from answers, and scrubbed), but some name the endpoint URL
+// they were given, user information and all.
 func brief(err error) string {
-	s := oneLine(err.Error())
+	s := oneLine(redact.Text(err.Error()))
 	if len(s) > maxDetail {
 		s = s[:maxDetail] + "…"
 	}

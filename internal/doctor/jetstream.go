@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/escalator/escalator/internal/redact"
 	"github.com/escalator/escalator/internal/streams"
 )
 
@@ -22,7 +23,7 @@ var buckets = []string{streams.BucketCases, streams.BucketAccounts, streams.Buck
 type JetStream struct {
 	// Connect dials NATS; called once by the NATS check.
 	Connect func(ctx context.Context) (jetstream.JetStream, error)
-	// URL is named in details (credentials removed).
+	// URL is named in details, redacted (redact.URL).
 	URL string
 
 	js jetstream.JetStream // set by the NATS check
@@ -50,19 +51,19 @@ func (j *JetStream) nats(ctx context.Context) Result {
 	js, err := j.Connect(ctx)
 	if err != nil {
 		return Failed("check ESCALATOR_NATS_URL (and ESCALATOR_NATS_CREDS if the server needs credentials) and that the NATS server is running and reachable",
-			"cannot connect to NATS at %s: %s", j.URL, brief(err))
+			"cannot connect to NATS at %s: %s", redact.URL(j.URL), brief(err))
 	}
 	info, err := js.AccountInfo(ctx)
 	switch {
 	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
 		return Failed("enable JetStream on the NATS server (nats-server -js, or a jetstream {} block in its configuration) for this account",
-			"NATS at %s answers, but JetStream is not enabled", j.URL)
+			"NATS at %s answers, but JetStream is not enabled", redact.URL(j.URL))
 	case err != nil:
 		return Failed("check that the NATS server runs JetStream and the account may use it",
-			"NATS at %s answers, but JetStream does not: %s", j.URL, brief(err))
+			"NATS at %s answers, but JetStream does not: %s", redact.URL(j.URL), brief(err))
 	}
 	j.js = js
-	return Passed("connected to %s, JetStream enabled (%d streams)", j.URL, info.Streams)
+	return Passed("connected to %s, JetStream enabled (%d streams)", redact.URL(j.URL), info.Streams)
 }
 
 func (j *JetStream) resources(ctx context.Context) Result {

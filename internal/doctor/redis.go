@@ -15,6 +15,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/escalator/escalator/internal/redact"
 	"github.com/escalator/escalator/internal/token"
 )
 
@@ -35,7 +36,7 @@ type Redis struct {
 	Client redis.UniversalClient
 	// Keyring is built from ESCALATOR_TOKEN_KEY.
 	Keyring *token.Keyring
-	// URL is named in details, with its password removed.
+	// URL is named in details, redacted (redact.URL).
 	URL string
 }
 
@@ -52,7 +53,7 @@ func (r *Redis) run(ctx context.Context) Result {
 			"in-process token cache: every replica fetches its own tokens")
 	}
 	if err := r.Client.Ping(ctx).Err(); err != nil {
-		return Failed(fixRedisReach, "Redis at %s: PING failed: %s", r.URL, brief(err))
+		return Failed(fixRedisReach, "Redis at %s: PING failed: %s", redact.URL(r.URL), brief(err))
 	}
 	plain := "escalator-doctor-" + randomHex(16)
 	id := token.Identity{Authority: "escalator-doctor", Tenant: randomHex(8), ClientID: "escalator-doctor", Resource: "round-trip"}
@@ -78,12 +79,12 @@ func (r *Redis) run(ctx context.Context) Result {
 		return Failed(fixRedisReach, "write a test token through the cache: %s", brief(err))
 	}
 	if st := writer.Status(); st.Degraded {
-		return Failed(fixRedisReach+"; a read-only replica or an ACL without SET also fails here", "the token cache could not use Redis at %s: %s", r.URL, oneLine(st.Reason))
+		return Failed(fixRedisReach+"; a read-only replica or an ACL without SET also fails here", "the token cache could not use Redis at %s: %s", redact.URL(r.URL), oneLine(redact.Text(st.Reason)))
 	}
 	stored, err := r.Client.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Failed("check that the Redis user may SET and GET (ACL) and that Redis is not a read-only replica",
-			"the test token was not stored in Redis at %s", r.URL)
+			"the test token was not stored in Redis at %s", redact.URL(r.URL))
 	}
 	if err != nil {
 		return Failed(fixRedisReach, "read the stored test token: %s", brief(err))
@@ -102,7 +103,7 @@ func (r *Redis) run(ctx context.Context) Result {
 	}), id).AccessToken(ctx)
 	if err != nil || got != plain {
 		return Failed("check that every replica and doctor use the same Redis (ESCALATOR_REDIS_URL), and that it keeps what it is given (maxmemory policy)",
-			"the test token did not read back from Redis at %s", r.URL)
+			"the test token did not read back from Redis at %s", redact.URL(r.URL))
 	}
 	_ = r.Client.Del(ctx, key, key+":lock").Err()
 
@@ -115,7 +116,7 @@ func (r *Redis) run(ctx context.Context) Result {
 			"Redis holds cached tokens encrypted under key id %s, but this ESCALATOR_TOKEN_KEY is key id %s",
 			strings.Join(foreign, ", "), r.Keyring.CurrentID())
 	}
-	return Passed("Redis at %s: encrypted round trip under key id %s; %d cached tokens, all under this key", r.URL, r.Keyring.CurrentID(), n)
+	return Passed("Redis at %s: encrypted round trip under key id %s; %d cached tokens, all under this key", redact.URL(r.URL), r.Keyring.CurrentID(), n)
 }
 
 func (r *Redis) cache() (*token.Cache, error) {
