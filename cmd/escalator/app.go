@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,7 +72,22 @@ func (c *appConfig) validate() error {
 		if err := c.worker.validate(); err != nil {
 			return err
 		}
-		if _, err := c.redis.key(); err != nil {
+		if err := c.redis.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateRemotes checks the settings the production handlers need
+// (Microsoft, Azure Support, ServiceNow), so that serve and dev refuse them
+// before anything is bound or dialled.
+func (c *appConfig) validateRemotes() error {
+	if !c.runWorker {
+		return nil
+	}
+	for _, validate := range []func() error{c.microsoft.validate, c.microsoft.validateSupport, c.snow.validate} {
+		if err := validate(); err != nil {
 			return err
 		}
 	}
@@ -106,33 +122,51 @@ type App struct {
 	closers   []func(context.Context) error
 }
 
-// handlerSet builds the handlers by subject once the spine is up.
+// handlerSet builds the handlers by subject once the spine is up. What it
+// acquires it registers with a.onClose, so that a failed start releases it.
 type handlerSet func(ctx context.Context, a *App) (map[string]worker.Handler, error)
 
-// NewApp connects, provisions and builds every part; on any failure it
-// releases what it had acquired.
-func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry.Providers, handlers handlerSet) (a *App, err error) {
+// NewApp validates cfg, then binds the listeners, connects, provisions and
+// builds every part. A start that fails part way is rolled back: what it
+// had acquired is released in reverse order, and the error names the step
+// that failed, on one line.
+func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry.Providers, handlers handlerSet) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	a = &App{cfg: cfg, log: log, tel: tel}
-	defer func() {
-		if err != nil {
-			_ = a.Close(context.Background())
-			a = nil
-		}
-	}()
-	a.nc, a.js, err = connectNATS(cfg.nats, "escalator", log)
-	if err != nil {
-		return nil, err
+	a := &App{cfg: cfg, log: log, tel: tel}
+	if err := a.start(ctx, handlers); err != nil {
+		return nil, rollback(err, a.Close(context.Background()))
 	}
-	a.onClose(func(context.Context) error { a.nc.Close(); return nil })
+	return a, nil
+}
+
+// start acquires the parts in order, registering the release of each as
+// soon as it is held. The listeners come first: a taken port (8080 in use,
+// a second escalator) fails before anything is dialled.
+func (a *App) start(ctx context.Context, handlers handlerSet) error {
+	cfg, log, tel := a.cfg, a.log, a.tel
+	var err error
+	if cfg.runIngest {
+		if a.ingestLn, err = a.listen("ESCALATOR_INGEST_ADDR", "--ingest-addr", cfg.ingest.Addr); err != nil {
+			return err
+		}
+	}
+	if a.adminLn, err = a.listen("ESCALATOR_ADMIN_ADDR", "--admin-addr", cfg.adminAddr); err != nil {
+		return err
+	}
+	nc, js, err := connectNATS(cfg.nats, "escalator", log)
+	if err != nil {
+		return err
+	}
+	a.nc, a.js = nc, js
+	a.onClose(func(context.Context) error { nc.Close(); return nil })
 	a.res, err = streams.Ensure(ctx, a.js, streams.Config{
 		Concurrency:     cfg.worker.Concurrency,
 		DuplicateWindow: duplicateWindow(cfg.worker),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("provision JetStream (stream %s, consumer %s, buckets): %w", streams.StreamName, streams.ConsumerName, err)
+		return fmt.Errorf("provision JetStream (stream %s, consumer %s, buckets): %w", streams.StreamName, streams.ConsumerName, err)
 	}
 	a.pub = streams.NewPublisher(a.js, tel.TracerProvider)
 
@@ -140,7 +174,7 @@ func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry
 	if cfg.runWorker {
 		hs, err := handlers(ctx, a)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		a.work, err = worker.New(a.res.Consumer, a.js, hs, worker.Config{
 			Concurrency:    cfg.worker.Concurrency,
@@ -152,31 +186,34 @@ func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry
 			ConsumerName:   streams.ConsumerName,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("worker: %w", err)
+			return fmt.Errorf("worker: %w", err)
 		}
 	}
 	if cfg.runIngest {
 		icfg, err := cfg.ingest.config()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		icfg.Logger, icfg.TracerProvider, icfg.MeterProvider = log, tel.TracerProvider, tel.MeterProvider
 		if a.ingest, err = ingest.New(icfg, a.pub); err != nil {
-			return nil, fmt.Errorf("ingest: %w", err)
-		}
-		if a.ingestLn, err = listen("ESCALATOR_INGEST_ADDR", cfg.ingest.Addr); err != nil {
-			return nil, err
+			return fmt.Errorf("ingest: %w", err)
 		}
 	}
 	adm, err := admin.New(admin.Config{Logger: log, Gatherer: tel.Registry}, append(checks, a.checks...)...)
 	if err != nil {
-		return nil, fmt.Errorf("admin: %w", err)
-	}
-	if a.adminLn, err = listen("ESCALATOR_ADMIN_ADDR", cfg.adminAddr); err != nil {
-		return nil, err
+		return fmt.Errorf("admin: %w", err)
 	}
 	a.adminSrv = &http.Server{Handler: adm.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	return a, nil
+	return nil
+}
+
+// rollback is the error of a failed start, with the failures of undoing it
+// (if any) on the same line.
+func rollback(err, undo error) error {
+	if undo == nil {
+		return err
+	}
+	return fmt.Errorf("%w (undoing the start also failed: %s)", err, strings.ReplaceAll(undo.Error(), "\n", "; "))
 }
 
 // duplicateWindow keeps the stream's Nats-Msg-Id memory at least as long as
@@ -191,11 +228,20 @@ func duplicateWindow(w workerConfig) time.Duration {
 	return d
 }
 
-func listen(variable, addr string) (net.Listener, error) {
+// listen binds addr and registers its release. variable and flag name the
+// setting in the error.
+func (a *App) listen(variable, flag, addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, configError(variable, fmt.Sprintf("cannot listen on %s: %v", addr, err), "choose a free address")
+		return nil, configError(variable, fmt.Sprintf("cannot listen on %s (%v)", addr, err),
+			"stop what uses that port, or choose a free address with "+variable+" or "+flag)
 	}
+	a.onClose(func(context.Context) error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("close %s: %w", addr, err)
+		}
+		return nil
+	})
 	return ln, nil
 }
 
@@ -248,16 +294,11 @@ func (a *App) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// Close releases connections, in reverse order of acquisition. It is
-// idempotent.
+// Close releases what the start acquired, in reverse order, and joins the
+// errors. It is idempotent.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
 	a.closeOnce.Do(func() {
-		for _, ln := range []net.Listener{a.ingestLn, a.adminLn} {
-			if ln != nil {
-				_ = ln.Close()
-			}
-		}
 		for i := len(a.closers) - 1; i >= 0; i-- {
 			errs = append(errs, a.closers[i](ctx))
 		}

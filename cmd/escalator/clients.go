@@ -40,8 +40,9 @@ type remotes struct {
 
 // newRemotes builds the clients; it makes no network call. httpBase tunes
 // the outbound policy (zero: its defaults); its name and providers are set
-// per client.
-func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *slog.Logger, tel *telemetry.Providers, httpBase outbound.Options) (r *remotes, err error) {
+// per client. A failure part way releases what was built (Redis, the
+// cache's background work) and returns only the error.
+func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *slog.Logger, tel *telemetry.Providers, httpBase outbound.Options) (*remotes, error) {
 	if err := ms.validate(); err != nil {
 		return nil, err
 	}
@@ -52,27 +53,31 @@ func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *
 	if err != nil {
 		return nil, err
 	}
-	r = &remotes{}
-	defer func() {
-		if err != nil {
-			r.Close()
-		}
-	}()
+	r := &remotes{}
+	if err := r.open(ms, snow, rc.URL, key, log, tel, httpBase); err != nil {
+		return nil, rollback(err, r.Close())
+	}
+	return r, nil
+}
+
+// open builds the clients into r; Close releases whatever it got to.
+func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL string, key []byte, log *slog.Logger, tel *telemetry.Providers, httpBase outbound.Options) error {
+	var err error
 	opts := token.CacheOptions{Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
-	if rc.URL != "" {
-		if r.rdb, err = newRedis(rc.URL); err != nil {
-			return nil, err
+	if redisURL != "" {
+		if r.rdb, err = newRedis(redisURL); err != nil {
+			return err
 		}
 		if err := token.InstrumentRedis(r.rdb, tel.TracerProvider, tel.MeterProvider); err != nil {
-			return nil, fmt.Errorf("instrument redis: %w", err)
+			return fmt.Errorf("instrument redis: %w", err)
 		}
 		if opts.Keyring, err = token.NewKeyring(key); err != nil {
-			return nil, configError("ESCALATOR_TOKEN_KEY", err.Error(), "generate one with `head -c 32 /dev/urandom | base64`")
+			return configError("ESCALATOR_TOKEN_KEY", err.Error(), "generate one with `head -c 32 /dev/urandom | base64`")
 		}
 		opts.Redis = r.rdb
 	}
 	if r.cache, err = token.NewCache(opts); err != nil {
-		return nil, fmt.Errorf("token cache: %w", err)
+		return fmt.Errorf("token cache: %w", err)
 	}
 	httpClient := func(name string) *http.Client {
 		opts := httpBase
@@ -90,35 +95,35 @@ func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *
 		return r.cache.Source(f, f.Identity()), nil
 	}
 	if r.graph, err = entra(graphResource); err != nil {
-		return nil, err
+		return err
 	}
 	if r.arm, err = entra(armResource); err != nil {
-		return nil, err
+		return err
 	}
 	if r.health, err = health.NewClient(health.ClientConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph")}); err != nil {
-		return nil, err
+		return err
 	}
 	if r.directory, err = escalation.NewDirectory(escalation.DirectoryConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph")}); err != nil {
-		return nil, err
+		return err
 	}
 	if r.support, err = escalation.NewSupportClient(escalation.SupportConfig{
 		ARMURL: ms.ARMURL, SubscriptionID: ms.SubscriptionID, Tokens: r.arm, HTTPClient: httpClient("arm"),
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	snowCfg := servicenow.Config{BaseURL: snow.URL, Username: snow.User, Password: snow.Password, HTTPClient: httpClient("servicenow")}
 	if snow.ClientID != "" {
 		f, err := token.NewServiceNow(token.ServiceNowConfig{InstanceURL: snow.URL, ClientID: snow.ClientID, ClientSecret: snow.ClientSecret, HTTPClient: httpClient("servicenow-oauth")})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.snowTokens = r.cache.Source(f, f.Identity())
 		snowCfg.Tokens = r.snowTokens
 	}
 	if r.snow, err = servicenow.New(snowCfg); err != nil {
-		return nil, err
+		return err
 	}
-	return r, nil
+	return nil
 }
 
 // Close stops the token cache's background work and closes Redis.

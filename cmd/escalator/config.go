@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/escalator/escalator/internal/ingest"
+	"github.com/escalator/escalator/internal/redact"
 )
 
 // Default role names: those of Microsoft's "Microsoft 365 support
@@ -32,16 +33,24 @@ func (c *natsConfig) flags(fs *pflag.FlagSet) {
 }
 
 func (c *natsConfig) validate() error {
-	if c.URL == "" {
+	servers := splitList(c.URL)
+	if len(servers) == 0 {
 		return configError("ESCALATOR_NATS_URL", "is not set", "set it to your NATS server, e.g. nats://127.0.0.1:4222 (or run `escalator dev`, which embeds one)")
 	}
-	for _, u := range strings.Split(c.URL, ",") {
-		if _, err := url.Parse(strings.TrimSpace(u)); err != nil {
-			return configError("ESCALATOR_NATS_URL", fmt.Sprintf("has an invalid URL %q", u), "use nats://host:port[,nats://host:port]")
+	if err := checkList("ESCALATOR_NATS_URL", servers); err != nil {
+		return err
+	}
+	for _, u := range servers {
+		if _, err := url.Parse(u); err != nil {
+			return configError("ESCALATOR_NATS_URL", fmt.Sprintf("has an invalid URL %q", redact.URL(u)), "use nats://host:port[,nats://host:port]")
 		}
 	}
 	return nil
 }
+
+// servers is the server list as nats.Connect takes it: the trimmed entries,
+// comma-separated.
+func (c *natsConfig) servers() string { return strings.Join(splitList(c.URL), ",") }
 
 // redisConfig is the shared token cache.
 type redisConfig struct {
@@ -53,6 +62,18 @@ func (c *redisConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.URL, "redis-url", "", "Redis for the shared token cache (redis://, rediss://, unix://; ?addr= for a cluster; ?master_name= for Sentinel); empty = in-process cache")
 	fs.StringVar(&c.TokenKey, "token-key", "", "base64 of 32 bytes that encrypts cached tokens (required with Redis)")
 	markSecret(fs, "token-key")
+}
+
+// validate checks that the URL parses and the key decodes; it connects to
+// nothing.
+func (c *redisConfig) validate() error {
+	if c.URL != "" {
+		if _, err := parseRedisURL(c.URL); err != nil {
+			return err
+		}
+	}
+	_, err := c.key()
+	return err
 }
 
 // key decodes the token key; an empty key is allowed only without Redis.
@@ -172,13 +193,16 @@ type ingestConfig struct {
 
 func (c *ingestConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "ingest-addr", ":8080", "ingest listener")
-	fs.StringSliceVar(&c.Tokens, "ingest-tokens", nil, "bearer tokens accepted by ingest, comma-separated (several at once for rotation)")
-	fs.StringSliceVar(&c.CIDRs, "ingest-allow-cidrs", nil, "source networks allowed to post events (default all)")
+	listVar(fs, &c.Tokens, "ingest-tokens", "bearer tokens accepted by ingest, comma-separated (several at once for rotation)")
+	listVar(fs, &c.CIDRs, "ingest-allow-cidrs", "source networks allowed to post events, comma-separated (default all)")
 	markSecret(fs, "ingest-tokens")
 	c.policy.flags(fs)
 }
 
 func (c *ingestConfig) prefixes() ([]netip.Prefix, error) {
+	if err := checkList(ingest.VarAllowCIDRs, c.CIDRs); err != nil {
+		return nil, err
+	}
 	return ingest.ParseNetworks(ingest.VarAllowCIDRs, c.CIDRs)
 }
 
@@ -186,9 +210,19 @@ func (c *ingestConfig) validate() error {
 	if len(c.Tokens) == 0 {
 		return configError("ESCALATOR_INGEST_TOKENS", "is not set", "set one or more bearer tokens (comma-separated) that the ServiceNow business rules send")
 	}
+	if err := checkList("ESCALATOR_INGEST_TOKENS", c.Tokens); err != nil {
+		return err
+	}
 	for _, t := range c.Tokens {
-		if len(strings.TrimSpace(t)) < 16 {
+		if len(t) < 16 {
 			return configError("ESCALATOR_INGEST_TOKENS", "has a token shorter than 16 characters", "use long random tokens, e.g. `openssl rand -hex 32`")
+		}
+	}
+	// The event source is ESCALATOR_SERVICENOW_URL (serve): checked here,
+	// where the value it quotes is redacted.
+	if c.policy.Source != "" {
+		if err := validHTTPURL("ESCALATOR_SERVICENOW_URL", c.policy.Source); err != nil {
+			return err
 		}
 	}
 	_, err := c.config()
@@ -237,10 +271,16 @@ func requireSet(vars ...required) error {
 	return nil
 }
 
+// validHTTPURL refuses what is not an absolute http(s) URL; the value it
+// quotes is redacted (a URL may carry a password).
 func validHTTPURL(variable, value string) error {
 	u, err := url.Parse(value)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return configError(variable, fmt.Sprintf("is %q, not an http(s) URL", value), "use a full URL such as https://host")
+		fix := "use a full URL such as https://host"
+		if value != "" && !strings.Contains(value, "://") && !strings.Contains(value, "@") {
+			fix = "add the scheme: https://" + redact.URL(value)
+		}
+		return configError(variable, fmt.Sprintf("is %q, not an http(s) URL", redact.URL(value)), fix)
 	}
 	return nil
 }

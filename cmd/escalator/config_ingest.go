@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -31,10 +30,10 @@ type ingestPolicy struct {
 }
 
 func (c *ingestPolicy) flags(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&c.TrustedProxies, "ingest-trusted-proxies", nil, "networks of the proxies in front of ingest, whose X-Forwarded-For is believed for the allowlist")
+	listVar(fs, &c.TrustedProxies, "ingest-trusted-proxies", "networks of the proxies in front of ingest, whose X-Forwarded-For is believed for the allowlist")
 	fs.StringVar(&c.TLSCertFile, "ingest-tls-cert-file", "", "PEM certificate chain: serve ingest over TLS 1.2+ (reloaded when the file changes)")
 	fs.StringVar(&c.TLSKeyFile, "ingest-tls-key-file", "", "PEM private key of the ingest certificate")
-	fs.StringSliceVar(&c.SigningSecrets, "ingest-signing-secrets", nil, "HMAC secrets, comma-separated: every request must carry an Escalator-Signature made with one of them")
+	listVar(fs, &c.SigningSecrets, "ingest-signing-secrets", "HMAC secrets, comma-separated: every request must carry an Escalator-Signature made with one of them")
 	fs.DurationVar(&c.ReadTimeout, "ingest-read-timeout", ingest.DefaultReadTimeout, "longest time to read a request, body included")
 	fs.DurationVar(&c.WriteTimeout, "ingest-write-timeout", ingest.DefaultWriteTimeout, "longest time from a request's headers to the end of its answer")
 	fs.DurationVar(&c.IdleTimeout, "ingest-idle-timeout", ingest.DefaultIdleTimeout, "close a keep-alive connection idle this long")
@@ -43,16 +42,13 @@ func (c *ingestPolicy) flags(fs *pflag.FlagSet) {
 	markSecret(fs, "ingest-signing-secrets")
 }
 
-// secrets trims the signing secrets and refuses an empty one.
+// secrets are the signing secrets (trimmed by the list parser); an empty
+// one is refused.
 func (c *ingestPolicy) secrets() ([]string, error) {
-	out := make([]string, len(c.SigningSecrets))
-	for i, s := range c.SigningSecrets {
-		out[i] = strings.TrimSpace(s)
-		if out[i] == "" {
-			return nil, configError("ESCALATOR_INGEST_SIGNING_SECRETS", fmt.Sprintf("has an empty entry (%d)", i+1), "remove the stray comma")
-		}
+	if err := checkList("ESCALATOR_INGEST_SIGNING_SECRETS", c.SigningSecrets); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return c.SigningSecrets, nil
 }
 
 func (c *ingestPolicy) validate() error {
@@ -82,6 +78,9 @@ func (c *ingestConfig) config() (ingest.Config, error) {
 	}
 	allow, err := c.prefixes()
 	if err != nil {
+		return ingest.Config{}, err
+	}
+	if err := checkList(ingest.VarTrustedProxies, c.policy.TrustedProxies); err != nil {
 		return ingest.Config{}, err
 	}
 	proxies, err := ingest.ParseNetworks(ingest.VarTrustedProxies, c.policy.TrustedProxies)

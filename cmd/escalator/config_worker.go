@@ -40,7 +40,7 @@ func (c *workerConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.HealthCategory, "health-category", "", "category of service health incidents (required with the health sync)")
 	fs.BoolVar(&c.HealthAutoResolve, "health-auto-resolve", false, "resolve the incident when Microsoft resolves the issue")
 	fs.BoolVar(&c.HealthAdvisories, "health-advisories", false, "also create incidents for service health advisories")
-	fs.StringSliceVar(&c.HealthServices, "health-services", nil, "only these services, as Graph names them (e.g. \"Exchange Online,Microsoft Teams\"); default all")
+	listVar(fs, &c.HealthServices, "health-services", "only these services, as Graph names them (e.g. \"Exchange Online,Microsoft Teams\"); default all")
 }
 
 func (c *workerConfig) validate() error {
@@ -61,6 +61,9 @@ func (c *workerConfig) validate() error {
 	}
 	if c.CaseSyncInterval < time.Second {
 		return configError("ESCALATOR_CASE_SYNC_INTERVAL", fmt.Sprintf("is %s", c.CaseSyncInterval), "use a duration of at least 1s, e.g. 5m")
+	}
+	if err := checkList("ESCALATOR_HEALTH_SERVICES", c.HealthServices); err != nil {
+		return err
 	}
 	if c.HealthSync {
 		if c.HealthAssignmentGroup == "" {

@@ -50,7 +50,7 @@ func newDevCmd(e *env) *cobra.Command {
 	fs.StringVar(&c.natsAddr, "dev-nats-addr", "127.0.0.1:14222", "embedded NATS listener")
 	fs.StringVar(&c.app.ingest.Addr, "ingest-addr", "127.0.0.1:8080", "ingest listener")
 	fs.StringVar(&c.app.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener")
-	fs.StringSliceVar(&c.app.ingest.Tokens, "ingest-tokens", nil, "bearer tokens accepted by ingest (default: one is made and printed)")
+	listVar(fs, &c.app.ingest.Tokens, "ingest-tokens", "bearer tokens accepted by ingest, comma-separated (default: one is made and printed)")
 	c.app.ingest.policy.flags(fs)
 	c.app.worker.flags(fs)
 	c.app.log.flags(fs)
@@ -61,6 +61,9 @@ func newDevCmd(e *env) *cobra.Command {
 }
 
 func runDev(ctx context.Context, e *env, c devConfig) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return fmt.Errorf("--data %s: %w", c.data, err)
 	}
@@ -72,8 +75,10 @@ func runDev(ctx context.Context, e *env, c devConfig) error {
 
 	simLn, err := net.Listen("tcp", c.simAddr)
 	if err != nil {
-		return configError("ESCALATOR_DEV_SIM_ADDR", fmt.Sprintf("cannot listen on %s: %v", c.simAddr, err), "choose a free address")
+		return configError("ESCALATOR_DEV_SIM_ADDR", fmt.Sprintf("cannot listen on %s (%v)", c.simAddr, err),
+			"stop what uses that port (another `escalator dev` or `escalator sim`?), or choose a free address with ESCALATOR_DEV_SIM_ADDR or --dev-sim-addr")
 	}
+	defer simLn.Close()
 	simulator := sim.New(sim.Config{})
 	simURL := "http://" + simLn.Addr().String()
 
@@ -114,6 +119,21 @@ func runDev(ctx context.Context, e *env, c devConfig) error {
 	return err
 }
 
+// validate checks what the user set before anything starts; the rest (the
+// simulator's settings) dev fills in itself.
+func (c *devConfig) validate() error {
+	if err := c.app.log.validate(); err != nil {
+		return err
+	}
+	if err := c.app.worker.validate(); err != nil {
+		return err
+	}
+	if len(c.app.ingest.Tokens) > 0 {
+		return c.app.ingest.validate()
+	}
+	return nil
+}
+
 func startEmbeddedNATS(addr, data string) (*server.Server, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -122,6 +142,16 @@ func startEmbeddedNATS(addr, data string) (*server.Server, error) {
 	p, err := strconv.Atoi(port)
 	if err != nil {
 		return nil, configError("ESCALATOR_DEV_NATS_ADDR", fmt.Sprintf("has port %q", port), "use host:port, e.g. 127.0.0.1:14222")
+	}
+	// The embedded server only logs a taken port (it has no logger here) and
+	// never becomes ready: find out first, and say so at once.
+	if p > 0 {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, configError("ESCALATOR_DEV_NATS_ADDR", fmt.Sprintf("cannot listen on %s (%v)", addr, err),
+				"is another `escalator dev` or a NATS server running? stop it, or choose a free address with ESCALATOR_DEV_NATS_ADDR or --dev-nats-addr")
+		}
+		_ = ln.Close()
 	}
 	ns, err := server.NewServer(&server.Options{
 		ServerName: "escalator-dev", Host: host, Port: p,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"regexp"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/escalator/escalator/internal/doctor"
+	"github.com/escalator/escalator/internal/redact"
 	"github.com/escalator/escalator/internal/token"
 )
 
@@ -70,7 +70,7 @@ func runDoctor(ctx context.Context, e *env, c doctorConfig) error {
 	}
 	s, closeAll := c.setup()
 	defer closeAll()
-	rep := doctor.Run(ctx, doctor.Checks(s))
+	rep := doctor.Run(ctx, doctor.Checks(s)).Redacted(c.secrets()...)
 	var err error
 	if c.output == "json" {
 		err = rep.WriteJSON(e.stdout)
@@ -137,7 +137,7 @@ func (c *doctorConfig) setup() (doctor.Setup, func()) {
 	}
 	if cr.nats {
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		s.JetStream = &doctor.JetStream{URL: redactURL(c.nats.URL), Connect: func(context.Context) (jetstream.JetStream, error) {
+		s.JetStream = &doctor.JetStream{URL: c.nats.servers(), Connect: func(context.Context) (jetstream.JetStream, error) {
 			nc, js, err := connectNATS(c.nats, "escalator-doctor", quiet)
 			if err != nil {
 				return nil, err
@@ -156,7 +156,7 @@ func (c *doctorConfig) setup() (doctor.Setup, func()) {
 				s.Problems = append(s.Problems, configError("ESCALATOR_TOKEN_KEY", err.Error(), "generate one with `head -c 32 /dev/urandom | base64`").Error())
 				s.Redis = nil
 			} else {
-				s.Redis = &doctor.Redis{Client: rdb, Keyring: kr, URL: redactRedisURL(c.redis.URL)}
+				s.Redis = &doctor.Redis{Client: rdb, Keyring: kr, URL: c.redis.URL}
 			}
 			closers = append(closers, func() { _ = rdb.Close() })
 		}
@@ -164,13 +164,19 @@ func (c *doctorConfig) setup() (doctor.Setup, func()) {
 	return s, closeAll
 }
 
-// redactRedisURL drops the password from a Redis URL before it is printed.
-func redactRedisURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(ESCALATOR_REDIS_URL)"
+// secrets are every secret value of the configuration, for the report to
+// mask wherever a check quotes one: the client secrets, the ServiceNow
+// password, the token key, the ingest tokens and signing secrets, and the
+// credentials inside
+// the NATS, Redis and endpoint URLs.
+func (c *doctorConfig) secrets() []string {
+	out := []string{c.microsoft.ClientSecret, c.snow.ClientSecret, c.snow.Password, c.redis.TokenKey}
+	out = append(out, c.ingest.Tokens...)
+	out = append(out, c.ingest.policy.SigningSecrets...)
+	for _, u := range []string{c.nats.URL, c.redis.URL, c.microsoft.LoginURL, c.microsoft.GraphURL, c.microsoft.ARMURL, c.snow.URL} {
+		out = append(out, redact.URLSecrets(u)...)
 	}
-	return u.Redacted()
+	return out
 }
 
 // configCheck is the configuration's problems and which parts are usable.

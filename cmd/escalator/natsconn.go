@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/escalator/escalator/internal/redact"
 )
 
 // connectNATS dials the configured servers. Reconnects are unlimited: a
@@ -31,10 +32,10 @@ func connectNATS(c natsConfig, name string, log *slog.Logger) (*nats.Conn, jetst
 	if c.Creds != "" {
 		opts = append(opts, nats.UserCredentials(c.Creds))
 	}
-	servers := strings.ReplaceAll(c.URL, " ", "")
+	servers := c.servers()
 	nc, err := nats.Connect(servers, opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to NATS at %s: %w (check ESCALATOR_NATS_URL, and ESCALATOR_NATS_CREDS if the server needs credentials)", redactURL(servers), err)
+		return nil, nil, fmt.Errorf("ESCALATOR_NATS_URL: cannot connect to NATS at %s (%w): check that the server runs and this host reaches it, and ESCALATOR_NATS_CREDS if it needs credentials", redact.URL(servers), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -56,17 +57,4 @@ func (e *env) dial(n natsConfig, l logConfig, name string) (*slog.Logger, *nats.
 		return nil, nil, nil, err
 	}
 	return log, nc, js, nil
-}
-
-// redactURL drops user info from NATS URLs before they are printed.
-func redactURL(servers string) string {
-	parts := strings.Split(servers, ",")
-	for i, p := range parts {
-		if at := strings.LastIndex(p, "@"); at >= 0 {
-			if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
-				parts[i] = p[:scheme+3] + "***@" + p[at+1:]
-			}
-		}
-	}
-	return strings.Join(parts, ",")
 }

@@ -27,8 +27,8 @@ type ingestTarget struct {
 
 func (c *ingestTarget) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.URL, "ingest-url", "", "post the events to this ingest (e.g. https://escalator.example.com:8080) instead of publishing to JetStream")
-	fs.StringSliceVar(&c.Tokens, "ingest-tokens", nil, "with --ingest-url: bearer token(s); the first is sent")
-	fs.StringSliceVar(&c.Secrets, "ingest-signing-secrets", nil, "with --ingest-url: signing secret(s); the first signs every request")
+	listVar(fs, &c.Tokens, "ingest-tokens", "with --ingest-url: bearer token(s); the first is sent")
+	listVar(fs, &c.Secrets, "ingest-signing-secrets", "with --ingest-url: signing secret(s); the first signs every request")
 	markSecret(fs, "ingest-tokens", "ingest-signing-secrets")
 }
 

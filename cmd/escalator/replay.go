@@ -59,7 +59,7 @@ func (c *replayConfig) flags(fs *pflag.FlagSet) {
 	fs.Uint64Var(&c.toSeq, "to-seq", 0, "last stream sequence to replay")
 	fs.BoolVar(&c.dlq, "dlq", false, "replay the dead letters of "+streams.DLQStreamName+" (each is deleted once its republish is acknowledged)")
 	fs.StringVar(&c.file, "file", "", "replay the CloudEvents of a JSON or NDJSON file")
-	fs.StringSliceVar(&c.types, "type", nil, "only these event types: insights, escalation, update or a CloudEvents type (repeatable)")
+	listVar(fs, &c.types, "type", "only these event types, comma-separated: insights, escalation, update or a CloudEvents type (repeatable)")
 	fs.StringVar(&c.incident, "incident", "", "only events of this incident (number or sys_id)")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "report what would happen to each event, change nothing")
 	fs.Float64Var(&c.rate, "rate", 0, "at most this many events per second (0: no limit)")
@@ -114,6 +114,9 @@ func (c *replayConfig) options(now time.Time) (replay.Options, error) {
 		}
 	}
 	o.Source.FromSeq, o.Source.ToSeq = c.fromSeq, c.toSeq
+	if err := checkList("--type", c.types); err != nil {
+		return o, err
+	}
 	for _, t := range c.types {
 		typ, err := replay.ParseType(t)
 		if err != nil {

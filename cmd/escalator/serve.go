@@ -27,9 +27,16 @@ func newServeCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// runApp is what serve and dev share: telemetry, the App, and a bounded
-// shutdown once the signal context ends.
+// runApp is what serve and dev share: the whole configuration checked
+// first, then telemetry, the App, and a bounded shutdown once the signal
+// context ends.
 func runApp(ctx context.Context, e *env, c appConfig, defaultTraces string, handlers handlerSet, onReady func(*App)) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if err := c.validateRemotes(); err != nil {
+		return err
+	}
 	log, err := e.logger(c.log)
 	if err != nil {
 		return err
