@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/redact"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -150,7 +151,7 @@ func (c *Config) validate() error {
 	}
 	if c.ServiceNowURL != "" {
 		if _, ok := normalizeSource(c.ServiceNowURL); !ok {
-			return fmt.Errorf("ESCALATOR_SERVICENOW_URL: %q is not an http(s) URL; use the instance URL, e.g. https://contoso.service-now.com", c.ServiceNowURL)
+			return fmt.Errorf("ESCALATOR_SERVICENOW_URL: %q is not an http(s) URL; use the instance URL, e.g. https://contoso.service-now.com", redact.URL(c.ServiceNowURL))
 		}
 	}
 	switch {

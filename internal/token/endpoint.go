@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/redact"
 )
 
 // defaultLifetime is assumed when an endpoint omits expires_in (RFC 6749
@@ -72,7 +73,7 @@ func (e *endpoint) Fetch(ctx context.Context) (Grant, error) {
 	}
 	g.RefreshIn, _ = seconds(tok.Extra("refresh_in"))
 	if !strings.EqualFold(tok.TokenType, "bearer") && tok.TokenType != "" {
-		return Grant{}, fault.AsPermanent(fmt.Errorf("token endpoint %s: token_type %q, want Bearer", e.conf.TokenURL, tok.TokenType))
+		return Grant{}, fault.AsPermanent(fmt.Errorf("token endpoint %s: token_type %q, want Bearer", redact.URL(e.conf.TokenURL), tok.TokenType))
 	}
 	return g, nil
 }

@@ -201,3 +201,24 @@ func TestNewEntraValidates(t *testing.T) {
 		t.Fatal("NewServiceNow accepted a config without credentials")
 	}
 }
+
+func TestEndpointErrorsNeverRepeatURLCredentials(t *testing.T) {
+	f := newFakeEndpoint(t)
+	u := strings.Replace(f.srv.URL, "http://", "http://ops:hunter2-url-password@", 1)
+	sn, err := NewServiceNow(ServiceNowConfig{InstanceURL: u, ClientID: testClientID,
+		ClientSecret: testSecret, HTTPClient: f.srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Close()
+	_, err = sn.Fetch(context.Background())
+	if err == nil {
+		t.Fatal("Fetch against a closed server succeeded")
+	}
+	if strings.Contains(err.Error(), "hunter2-url-password") {
+		t.Fatalf("error repeats the URL's password: %v", err)
+	}
+	if !strings.Contains(err.Error(), "token endpoint") {
+		t.Fatalf("error does not name the endpoint: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/redact"
 )
 
 // Error is a token endpoint's refusal, with the fields Entra and ServiceNow
@@ -98,9 +100,17 @@ const maxDescription = 512
 // classify turns what x/oauth2 returned into a *Error (endpoint refusals) or
 // a transient error (network and protocol trouble), never repeating secret.
 func classify(endpoint, secret string, err error) error {
+	// A URL may carry credentials (https://user:pass@…): never repeat them.
+	endpoint = redact.URL(endpoint)
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		// Network errors: *url.Error names the URL, never the form body.
+		var ue *url.Error
+		if errors.As(err, &ue) && ue == err {
+			masked := *ue
+			masked.URL = redact.URL(ue.URL)
+			err = &masked
+		}
 		return fault.AsTransient(fmt.Errorf("token endpoint %s: %w", endpoint, err), 0)
 	}
 	e := &Error{Endpoint: endpoint, Code: re.ErrorCode, Description: re.ErrorDescription}
