@@ -47,10 +47,18 @@ type Error struct {
 	After time.Duration
 }
 
-func (e *Error) Error() string             { return e.Err.Error() }
-func (e *Error) Unwrap() error             { return e.Err }
-func (e *Error) FaultClass() Class         { return e.Class }
-func (e *Error) RetryAfter() time.Duration { return e.After }
+func (e *Error) Error() string     { return e.Err.Error() }
+func (e *Error) Unwrap() error     { return e.Err }
+func (e *Error) FaultClass() Class { return e.Class }
+
+// RetryAfter is e's own delay or, when it has none, the delay of the error
+// it wraps: marking an error transient never drops a Retry-After under it.
+func (e *Error) RetryAfter() time.Duration {
+	if e.After > 0 {
+		return e.After
+	}
+	return RetryAfter(e.Err)
+}
 
 // Permanentf returns a new permanent error, formatted like fmt.Errorf.
 func Permanentf(format string, args ...any) error {

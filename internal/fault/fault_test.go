@@ -51,3 +51,20 @@ func TestRetryAfter(t *testing.T) {
 		t.Fatal("nil must stay nil")
 	}
 }
+
+type delayErr struct{ d time.Duration }
+
+func (e delayErr) Error() string             { return "held" }
+func (e delayErr) RetryAfter() time.Duration { return e.d }
+
+// A token endpoint marks a network failure transient with no delay of its
+// own; the delay of the failure under it (a held service) must survive.
+func TestRetryAfterUnderMarkWithoutDelay(t *testing.T) {
+	err := fmt.Errorf("graph token: %w", AsTransient(fmt.Errorf("token endpoint: %w", delayErr{2 * time.Second}), 0))
+	if got := RetryAfter(err); got != 2*time.Second {
+		t.Fatalf("RetryAfter = %v, want the inner 2s", got)
+	}
+	if got := RetryAfter(AsTransient(delayErr{2 * time.Second}, 3*time.Second)); got != 3*time.Second {
+		t.Fatalf("RetryAfter = %v, want the mark's own 3s", got)
+	}
+}

@@ -1,0 +1,86 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/escalator/escalator/internal/fault"
+)
+
+// Clock is the time source of a Local limiter; tests pass one they advance
+// by hand (internal/fakeclock).
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Local keeps requests of one process inside every one of its budgets, one
+// token bucket per budget. It is safe for concurrent use.
+type Local struct {
+	name    string
+	clock   Clock
+	buckets []*rate.Limiter
+}
+
+// NewLocal returns a limiter named name (in its errors: "graph rate limit")
+// for budgets; clock nil means the system clock.
+func NewLocal(name string, clock Clock, budgets ...Budget) (*Local, error) {
+	if len(budgets) == 0 {
+		return nil, errors.New("rate limit " + name + ": no budget")
+	}
+	if clock == nil {
+		clock = systemClock{}
+	}
+	l := &Local{name: name, clock: clock}
+	for _, b := range budgets {
+		if err := b.validate(); err != nil {
+			return nil, fmt.Errorf("rate limit %s: %w", name, err)
+		}
+		l.buckets = append(l.buckets, rate.NewLimiter(rate.Every(b.Per/time.Duration(b.refill())), b.burst()))
+	}
+	return l, nil
+}
+
+// Wait blocks until every bucket admits one request, or ctx ends. A wait
+// that would end after ctx's deadline fails at once, transient, carrying
+// the delay; a cancelled wait gives its tokens back.
+func (l *Local) Wait(ctx context.Context) error {
+	now := l.clock.Now()
+	var delay time.Duration
+	res := make([]*rate.Reservation, 0, len(l.buckets))
+	for _, b := range l.buckets {
+		r := b.ReserveN(now, 1)
+		res = append(res, r)
+		delay = max(delay, r.DelayFrom(now))
+	}
+	if delay == 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && dl.Sub(now) < delay {
+		l.cancel(res)
+		return fault.AsTransient(fmt.Errorf("%s rate limit: next slot in %s, after the deadline: %w", l.name, delay, context.DeadlineExceeded), delay)
+	}
+	select {
+	case <-l.clock.After(delay):
+		return nil
+	case <-ctx.Done():
+		l.cancel(res)
+		return fmt.Errorf("%s rate limit: %w", l.name, ctx.Err())
+	}
+}
+
+func (l *Local) cancel(res []*rate.Reservation) {
+	now := l.clock.Now()
+	for _, r := range res {
+		r.CancelAt(now)
+	}
+}
