@@ -27,9 +27,10 @@ type ClientConfig struct {
 	// policy (retries, Retry-After, spans). Default
 	// outbound.NewClient(outbound.Options{Name: "graph"}).
 	HTTPClient *http.Client
-	// Limiter is waited on before every request. Default a Limiter at
-	// Graph's limits (240/min, 800/h). Several processes of one app share
-	// Graph's budget: give them a limiter that knows it, or lower limits.
+	// Limiter is waited on before every request. Default NewLimiter at
+	// Graph's limits (240/min, 800/h), per process. Several processes of
+	// one app share Graph's budget: give them a ratelimit.Shared of
+	// GraphBudgets on one Redis.
 	Limiter RequestLimiter
 }
 

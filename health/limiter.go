@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/escalator/escalator/internal/ratelimit"
 )
 
 // Clock is the time source of the limiter and the snapshot; tests pass a
@@ -20,7 +20,9 @@ type realClock struct{}
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// RequestLimiter is what the Client waits on before every request.
+// RequestLimiter is what the Client waits on before every request:
+// ratelimit.Local for one process, ratelimit.Shared for a fleet sharing
+// Redis (GraphBudgets gives both their budgets).
 type RequestLimiter interface {
 	Wait(ctx context.Context) error
 }
@@ -31,16 +33,6 @@ const (
 	GraphPerHour   = 800
 )
 
-// Limiter keeps requests inside a per-minute and a per-hour limit with two
-// token buckets. A token bucket of burst b refilling at r admits up to
-// b + r·w requests in any window w, so each bucket gets a tenth of its limit
-// as burst and refills the rest over its window: no sliding minute or hour
-// ever sees more than its limit.
-type Limiter struct {
-	clock   Clock
-	buckets []*rate.Limiter
-}
-
 // LimiterConfig configures NewLimiter.
 type LimiterConfig struct {
 	PerMinute int   // default GraphPerMinute
@@ -48,62 +40,32 @@ type LimiterConfig struct {
 	Clock     Clock // default the system clock
 }
 
-// NewLimiter returns a Limiter for cfg.
-func NewLimiter(cfg LimiterConfig) (*Limiter, error) {
-	if cfg.PerMinute == 0 {
-		cfg.PerMinute = GraphPerMinute
+// GraphBudgets are Graph's two limits as budgets, the minute first (see
+// ratelimit.Shared on the order); zero means Graph's documented limit.
+func GraphBudgets(perMinute, perHour int) ([]ratelimit.Budget, error) {
+	if perMinute == 0 {
+		perMinute = GraphPerMinute
 	}
-	if cfg.PerHour == 0 {
-		cfg.PerHour = GraphPerHour
+	if perHour == 0 {
+		perHour = GraphPerHour
 	}
-	if cfg.PerMinute < 0 || cfg.PerHour < 0 {
-		return nil, fmt.Errorf("health limiter: negative limit (%d/min, %d/h)", cfg.PerMinute, cfg.PerHour)
+	if perMinute < 0 || perHour < 0 {
+		return nil, fmt.Errorf("health limiter: negative limit (%d/min, %d/h)", perMinute, perHour)
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
-	}
-	return &Limiter{clock: cfg.Clock, buckets: []*rate.Limiter{
-		bucket(cfg.PerMinute, time.Minute),
-		bucket(cfg.PerHour, time.Hour),
-	}}, nil
+	return []ratelimit.Budget{{N: perMinute, Per: time.Minute}, {N: perHour, Per: time.Hour}}, nil
 }
 
-func bucket(limit int, window time.Duration) *rate.Limiter {
-	burst := max(limit/10, 1)
-	refill := max(limit-burst, 1)
-	return rate.NewLimiter(rate.Every(window/time.Duration(refill)), burst)
-}
-
-// Wait blocks until both buckets admit one request, or ctx ends. A cancelled
-// wait gives its tokens back.
-func (l *Limiter) Wait(ctx context.Context) error {
-	now := l.clock.Now()
-	var delay time.Duration
-	res := make([]*rate.Reservation, 0, len(l.buckets))
-	for _, b := range l.buckets {
-		r := b.ReserveN(now, 1)
-		res = append(res, r)
-		delay = max(delay, r.DelayFrom(now))
+// NewLimiter returns a per-process limiter at cfg's limits: a token bucket
+// each for the minute and the hour, neither of which any sliding minute or
+// hour overdraws.
+func NewLimiter(cfg LimiterConfig) (*ratelimit.Local, error) {
+	budgets, err := GraphBudgets(cfg.PerMinute, cfg.PerHour)
+	if err != nil {
+		return nil, err
 	}
-	if delay == 0 {
-		return nil
+	var clock ratelimit.Clock
+	if cfg.Clock != nil {
+		clock = cfg.Clock
 	}
-	if dl, ok := ctx.Deadline(); ok && dl.Sub(now) < delay {
-		l.cancel(res)
-		return fmt.Errorf("graph rate limit: next slot in %s, after the deadline: %w", delay, context.DeadlineExceeded)
-	}
-	select {
-	case <-l.clock.After(delay):
-		return nil
-	case <-ctx.Done():
-		l.cancel(res)
-		return fmt.Errorf("graph rate limit: %w", ctx.Err())
-	}
-}
-
-func (l *Limiter) cancel(res []*rate.Reservation) {
-	now := l.clock.Now()
-	for _, r := range res {
-		r.CancelAt(now)
-	}
+	return ratelimit.NewLocal("graph", clock, budgets...)
 }

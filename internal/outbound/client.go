@@ -9,6 +9,12 @@
 //
 // Caller is the one way the clients of those peers send a request: bearer
 // token, Accept header, status check and a bounded read of the answer.
+//
+// The limits of those peers are per app or per user, so the policy also
+// keeps the ones the fleet shares (internal/ratelimit): a 429 or 503 with
+// Retry-After puts the client's service on hold, and until it ends every
+// request to that service fails at once, transient, carrying the rest of the
+// hold, without being sent; an optional limiter keeps a request budget.
 package outbound
 
 import (
@@ -22,6 +28,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/escalator/escalator/internal/ratelimit"
 )
 
 // Options configures NewClient. Every zero value means its default.
@@ -49,6 +57,25 @@ type Options struct {
 	// TracerProvider and MeterProvider default to the otel globals.
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
+
+	// Service is the remote service the client calls, the unit of a hold
+	// (ratelimit.Graph, ratelimit.ARM, ratelimit.ServiceNow,
+	// ratelimit.Entra): clients of one service share its hold. Default Name.
+	Service string
+	// Holds, when set, holds Service: a 429 or 503 with Retry-After extends
+	// its hold, and while it lasts a request fails at once with a
+	// *ratelimit.HeldError (transient, carrying the rest of the hold)
+	// without being sent; a retry already waiting in place waits it out if
+	// it fits in MaxRetryAfter and MaxElapsed. Default none.
+	Holds *ratelimit.Holds
+	// Limiter, when set, is waited on before every attempt: a request
+	// budget such as ServiceNow's rate limit rules. Default none.
+	Limiter Limiter
+}
+
+// Limiter keeps requests inside a budget (ratelimit.Local, ratelimit.Shared).
+type Limiter interface {
+	Wait(ctx context.Context) error
 }
 
 func (o *Options) defaults() {
@@ -73,6 +100,9 @@ func (o *Options) defaults() {
 	if o.Transport == nil {
 		o.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	if o.Service == "" {
+		o.Service = o.Name
+	}
 }
 
 // NewClient returns an *http.Client that applies the policy. The client has
@@ -94,7 +124,11 @@ func NewClient(opts Options) *http.Client {
 		otelOpts = append(otelOpts, otelhttp.WithMeterProvider(opts.MeterProvider))
 	}
 	traced := otelhttp.NewTransport(resendCounter{opts.Transport}, otelOpts...)
-	return &http.Client{Transport: &retrier{opts: opts, next: traced, sleep: sleepCtx}}
+	t := &retrier{opts: opts, next: traced, sleep: sleepCtx}
+	if opts.Holds != nil {
+		t.hold = opts.Holds.For(opts.Service)
+	}
+	return &http.Client{Transport: t}
 }
 
 type idempotentKey struct{}
@@ -136,6 +170,7 @@ type retrier struct {
 	opts  Options
 	next  http.RoundTripper
 	sleep func(context.Context, time.Duration) error
+	hold  *ratelimit.Hold // nil: never on hold
 }
 
 func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -148,7 +183,12 @@ func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 	bo.Reset()
 
 	for attempt := 0; ; attempt++ {
+		if err := t.admit(ctx, attempt, start); err != nil {
+			closeBody(req)
+			return nil, err
+		}
 		resp, err := t.attempt(req, attempt)
+		t.observe(ctx, resp)
 		if ctx.Err() != nil {
 			// The caller gave up: its error, not the attempt's, is the answer.
 			if resp != nil {
@@ -186,6 +226,57 @@ func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// admit lets attempt go once its service is not on hold and the limiter
+// allows it. A first attempt on hold fails at once with a *HeldError; a
+// retry, already waiting in place, waits out a hold that fits in its
+// limits. The hold is read again after the limiter's wait, which may have
+// been long.
+func (t *retrier) admit(ctx context.Context, attempt int, start time.Time) error {
+	now := start
+	if attempt > 0 {
+		now = time.Now()
+	}
+	if err := t.held(ctx, attempt, start, now); err != nil {
+		return err
+	}
+	if t.opts.Limiter == nil {
+		return nil
+	}
+	if err := t.opts.Limiter.Wait(ctx); err != nil {
+		return err
+	}
+	return t.held(ctx, attempt, start, time.Now())
+}
+
+// held returns a *HeldError, or waits, while the service is on hold at now.
+func (t *retrier) held(ctx context.Context, attempt int, start, now time.Time) error {
+	for {
+		d := t.hold.Remaining(now)
+		if d == 0 {
+			return nil
+		}
+		if attempt == 0 || d > t.opts.MaxRetryAfter || now.Sub(start)+d > t.opts.MaxElapsed {
+			return &ratelimit.HeldError{Service: t.hold.Service(), Remaining: d}
+		}
+		if err := t.sleep(ctx, d); err != nil {
+			return err
+		}
+		now = time.Now()
+	}
+}
+
+// observe extends the service's hold when an answer tells the app to back
+// off (holdStatus with a Retry-After).
+func (t *retrier) observe(ctx context.Context, resp *http.Response) {
+	if t.hold == nil || resp == nil || !holdStatus(resp.StatusCode) {
+		return
+	}
+	now := time.Now()
+	if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok && ra > 0 {
+		t.hold.Extend(ctx, now.Add(ra))
+	}
+}
+
 // attempt sends one try, bounded by Options.Timeout until its body is closed.
 func (t *retrier) attempt(req *http.Request, n int) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.WithValue(req.Context(), resendKey{}, n), t.opts.Timeout)
@@ -217,6 +308,14 @@ func (b *cancelBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
+}
+
+// closeBody closes the body of a request that is not sent, as a
+// RoundTripper must.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
 }
 
 func drain(body io.ReadCloser) {

@@ -59,6 +59,14 @@ func transientStatus(code int) bool {
 	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
 }
 
+// holdStatus says which answers, with a Retry-After, hold the whole
+// service rather than the one request: Microsoft's and ServiceNow's
+// throttling (429) and their "come back later" (503) limit the app or the
+// user, so every other request would get the same.
+func holdStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
+}
+
 // CheckResponse returns nil for a 2xx answer. Otherwise it reads (at most
 // 4 KiB of) and closes the body and returns a *StatusError.
 func CheckResponse(resp *http.Response) error {
