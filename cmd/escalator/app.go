@@ -90,6 +90,9 @@ func (c *appConfig) validateRemotes() error {
 		if err := validate(); err != nil {
 			return err
 		}
+		if _, _, err := c.snow.budget(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

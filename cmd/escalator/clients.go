@@ -11,6 +11,7 @@ import (
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/health"
 	"github.com/escalator/escalator/internal/outbound"
+	"github.com/escalator/escalator/internal/ratelimit"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/internal/token"
@@ -31,6 +32,7 @@ type remotes struct {
 	graph      *token.Source
 	arm        *token.Source
 	snowTokens *token.Source // nil with basic auth
+	limits     *fleetLimits
 
 	health    *health.Client
 	support   *escalation.SupportClient
@@ -79,15 +81,21 @@ func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL strin
 	if r.cache, err = token.NewCache(opts); err != nil {
 		return fmt.Errorf("token cache: %w", err)
 	}
-	httpClient := func(name string) *http.Client {
+	if r.limits, err = newFleetLimits(r.rdb, snow, log); err != nil {
+		return err
+	}
+	// httpClient is a client of name calling service: the service is the
+	// unit of a hold, so every client of one service shares it.
+	httpClient := func(name, service string, limiter outbound.Limiter) *http.Client {
 		opts := httpBase
 		opts.Name, opts.TracerProvider, opts.MeterProvider = name, tel.TracerProvider, tel.MeterProvider
+		opts.Service, opts.Holds, opts.Limiter = service, r.limits.holds, limiter
 		return outbound.NewClient(opts)
 	}
 	entra := func(resource string) (*token.Source, error) {
 		f, err := token.NewEntra(token.EntraConfig{
 			LoginURL: ms.LoginURL, Tenant: ms.Tenant, ClientID: ms.ClientID, ClientSecret: ms.ClientSecret,
-			Resource: resource, Version: ms.TokenEndpoint, HTTPClient: httpClient("entra"),
+			Resource: resource, Version: ms.TokenEndpoint, HTTPClient: httpClient("entra", ratelimit.Entra, nil),
 		})
 		if err != nil {
 			return nil, err
@@ -100,20 +108,21 @@ func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL strin
 	if r.arm, err = entra(armResource); err != nil {
 		return err
 	}
-	if r.health, err = health.NewClient(health.ClientConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph")}); err != nil {
+	if r.health, err = health.NewClient(health.ClientConfig{GraphURL: ms.GraphURL, Tokens: r.graph,
+		HTTPClient: httpClient("graph", ratelimit.Graph, nil), Limiter: r.limits.graph}); err != nil {
 		return err
 	}
-	if r.directory, err = escalation.NewDirectory(escalation.DirectoryConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph")}); err != nil {
+	if r.directory, err = escalation.NewDirectory(escalation.DirectoryConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph", ratelimit.Graph, nil)}); err != nil {
 		return err
 	}
 	if r.support, err = escalation.NewSupportClient(escalation.SupportConfig{
-		ARMURL: ms.ARMURL, SubscriptionID: ms.SubscriptionID, Tokens: r.arm, HTTPClient: httpClient("arm"),
+		ARMURL: ms.ARMURL, SubscriptionID: ms.SubscriptionID, Tokens: r.arm, HTTPClient: httpClient("arm", ratelimit.ARM, nil),
 	}); err != nil {
 		return err
 	}
-	snowCfg := servicenow.Config{BaseURL: snow.URL, Username: snow.User, Password: snow.Password, HTTPClient: httpClient("servicenow")}
+	snowCfg := servicenow.Config{BaseURL: snow.URL, Username: snow.User, Password: snow.Password, HTTPClient: httpClient("servicenow", ratelimit.ServiceNow, r.limits.snow)}
 	if snow.ClientID != "" {
-		f, err := token.NewServiceNow(token.ServiceNowConfig{InstanceURL: snow.URL, ClientID: snow.ClientID, ClientSecret: snow.ClientSecret, HTTPClient: httpClient("servicenow-oauth")})
+		f, err := token.NewServiceNow(token.ServiceNowConfig{InstanceURL: snow.URL, ClientID: snow.ClientID, ClientSecret: snow.ClientSecret, HTTPClient: httpClient("servicenow-oauth", ratelimit.ServiceNow, nil)})
 		if err != nil {
 			return err
 		}
@@ -126,11 +135,15 @@ func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL strin
 	return nil
 }
 
-// Close stops the token cache's background work and closes Redis.
+// Close stops the token cache's and the holds' background work and closes
+// Redis.
 func (r *remotes) Close() error {
 	var errs []error
 	if r.cache != nil {
 		errs = append(errs, r.cache.Close())
+	}
+	if r.limits != nil {
+		errs = append(errs, r.limits.holds.Close())
 	}
 	if r.rdb != nil {
 		errs = append(errs, r.rdb.Close())

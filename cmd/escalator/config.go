@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/escalator/escalator/internal/ingest"
+	"github.com/escalator/escalator/internal/ratelimit"
 	"github.com/escalator/escalator/internal/redact"
 )
 
@@ -156,6 +157,9 @@ type serviceNowConfig struct {
 	ClientSecret string
 	User         string // basic auth fallback when no OAuth client is set
 	Password     string
+	// Rate is the instance's budget for Escalator's user ("100/s",
+	// "600/min"); empty: unlimited.
+	Rate string
 }
 
 func (c *serviceNowConfig) flags(fs *pflag.FlagSet) {
@@ -164,7 +168,20 @@ func (c *serviceNowConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ClientSecret, "servicenow-client-secret", "", "ServiceNow OAuth client secret")
 	fs.StringVar(&c.User, "servicenow-user", "", "ServiceNow user for basic auth, when no OAuth client is set")
 	fs.StringVar(&c.Password, "servicenow-password", "", "ServiceNow password for basic auth")
+	fs.StringVar(&c.Rate, "servicenow-rate", "", "ServiceNow requests allowed to Escalator's user, shared by every replica on one Redis: requests/window such as 100/s or 600/min (empty: unlimited)")
 	markSecret(fs, "servicenow-client-secret", "servicenow-password")
+}
+
+// budget is the parsed ESCALATOR_SERVICENOW_RATE; ok is false when unset.
+func (c *serviceNowConfig) budget() (b ratelimit.Budget, ok bool, err error) {
+	if strings.TrimSpace(c.Rate) == "" {
+		return ratelimit.Budget{}, false, nil
+	}
+	if b, err = ratelimit.ParseBudget(c.Rate); err != nil {
+		return ratelimit.Budget{}, false, configError("ESCALATOR_SERVICENOW_RATE", fmt.Sprintf("is %q (%v)", c.Rate, err),
+			"set requests per window, e.g. 100/s or 600/min, matching the instance's rate limit rule for Escalator's user, or leave it empty")
+	}
+	return b, true, nil
 }
 
 func (c *serviceNowConfig) validate() error {
@@ -180,7 +197,8 @@ func (c *serviceNowConfig) validate() error {
 	case c.ClientID == "" && (c.User == "" || c.Password == ""):
 		return configError("ESCALATOR_SERVICENOW_CLIENT_ID", "is not set", "set the OAuth client id and secret (or ESCALATOR_SERVICENOW_USER and ESCALATOR_SERVICENOW_PASSWORD for basic auth)")
 	}
-	return nil
+	_, _, err := c.budget()
+	return err
 }
 
 // ingestConfig is the HTTP ingest listener.

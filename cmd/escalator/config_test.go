@@ -82,6 +82,7 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 		{"redis without key", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_REDIS_URL": "redis://127.0.0.1:6379"}, "ESCALATOR_TOKEN_KEY"},
 		{"bad token key", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_TOKEN_KEY": "bm90IDMyIGJ5dGVz"}, "ESCALATOR_TOKEN_KEY"},
 		{"health sync without group", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_HEALTH_SYNC": "true", "ESCALATOR_HEALTH_CATEGORY": "x"}, "ESCALATOR_HEALTH_ASSIGNMENT_GROUP"},
+		{"bad servicenow rate", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_SERVICENOW_RATE": "100 per second"}, "ESCALATOR_SERVICENOW_RATE"},
 		{"bad secret file", map[string]string{"ESCALATOR_CLIENT_SECRET_FILE": "/nonexistent/secret"}, "ESCALATOR_CLIENT_SECRET_FILE"},
 	}
 	for _, tt := range tests {
