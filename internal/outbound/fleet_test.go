@@ -14,9 +14,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/ratelimit"
 	"github.com/escalator/escalator/internal/sim"
 	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/token"
 )
 
 // simLog records, at the simulator, when each call arrived and what it got.
@@ -232,5 +234,37 @@ func TestHoldWithoutRedisIsPerProcess(t *testing.T) {
 	last := calls[len(calls)-1]
 	if last.route != "GET "+issuesPath || last.status != 200 || !last.at.Before(end) {
 		t.Fatalf("last call %+v, want b's 200 before a's hold ended at %s", last, end.Format(time.StampMilli))
+	}
+}
+
+// Entra's 429 holds Entra: the next token fetch fails at once, and the hold
+// (its Retry-After) survives the token client's classification, so the
+// worker's Nak waits for it.
+func TestEntraHoldThroughTokenFetch(t *testing.T) {
+	s, base, log, _ := startSim(t)
+	holds, err := ratelimit.NewHolds(ratelimit.HoldsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holds.Close() })
+	f, err := token.NewEntra(token.EntraConfig{LoginURL: base, Tenant: sim.DefaultTenant,
+		ClientID: sim.DefaultClientID, ClientSecret: sim.DefaultClientSecret, Resource: sim.GraphResource,
+		HTTPClient: NewClient(Options{Name: "entra", Service: ratelimit.Entra, Holds: holds, MaxAttempts: 1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFaults(sim.Faults{Routes: map[string]sim.RouteFault{"POST /{tenant}/oauth2/token": {RetryAfter: "2", Count: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Fetch(context.Background()); fault.Classify(err) != fault.Transient || fault.RetryAfter(err) == 0 {
+		t.Fatalf("first fetch: %v, want Entra's transient 429 with its Retry-After", err)
+	}
+	calls := len(log.snapshot())
+	_, err = f.Fetch(context.Background())
+	if !errors.As(err, new(*ratelimit.HeldError)) || fault.RetryAfter(err) < time.Second {
+		t.Fatalf("second fetch: %v (retry after %s), want the hold with the rest of its 2s", err, fault.RetryAfter(err))
+	}
+	if n := len(log.snapshot()); n != calls {
+		t.Fatalf("%d calls reached Entra during its hold", n-calls)
 	}
 }
