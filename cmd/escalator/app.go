@@ -75,6 +75,9 @@ func (c *appConfig) validate() error {
 		if err := c.redis.validate(); err != nil {
 			return err
 		}
+		if _, _, err := c.snow.budget(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -88,9 +91,6 @@ func (c *appConfig) validateRemotes() error {
 	}
 	for _, validate := range []func() error{c.microsoft.validate, c.microsoft.validateSupport, c.snow.validate} {
 		if err := validate(); err != nil {
-			return err
-		}
-		if _, _, err := c.snow.budget(); err != nil {
 			return err
 		}
 	}
