@@ -122,7 +122,7 @@ func productionHandlers(_ context.Context, a *App) (map[string]worker.Handler, e
 	a.checks = append(a.checks, tokenCacheCheck(p.remotes))
 
 	gate := func(role string, next worker.Handler) (worker.Handler, error) {
-		return rolegate.New(rolegate.Config{Role: role, Notes: p.remotes.snow, Logger: a.log, MeterProvider: a.tel.MeterProvider}, next)
+		return rolegate.New(rolegate.Config{Roles: []string{role}, Source: rolegate.PayloadRoles{}, Notes: p.remotes.snow, Logger: a.log, MeterProvider: a.tel.MeterProvider}, next)
 	}
 	insightsGate, err := gate(a.cfg.worker.RoleInsights, p.insights)
 	if err != nil {

@@ -78,7 +78,7 @@ func (c *replayConfig) options(now time.Time) (replay.Options, error) {
 	}
 	o := replay.Options{
 		DryRun: c.dryRun, Rate: c.rate,
-		Roles: replay.Roles{Insights: c.worker.RoleInsights, Admin: c.worker.RoleAdmin},
+		Roles: replay.Roles{Insights: []string{c.worker.RoleInsights}, Admin: []string{c.worker.RoleAdmin}},
 	}
 	if c.resume != "" {
 		if c.dlq || c.file != "" || c.since != "" || c.until != "" || c.fromSeq != 0 || c.toSeq != 0 ||

@@ -280,3 +280,22 @@ func TestDecodeBinaryBadData(t *testing.T) {
 		}
 	}
 }
+
+func TestChangeJournalID(t *testing.T) {
+	b := readExample(t, "incident-updated.json")
+	ev, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Data.Change == nil || ev.Data.Change.JournalID != "5b7c2e9a1f3d4c6b8a0e2d4f6a8c0e13" {
+		t.Fatalf("change = %+v, want the example's journal_id", ev.Data.Change)
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	m["data"].(map[string]any)["change"].(map[string]any)["journal_id"] = "not-a-sys-id"
+	b, _ = json.Marshal(m)
+	var ve *ValidationError
+	if _, err := Decode(b); !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "data.change.journal_id" {
+		t.Fatalf("bad journal_id: %v, want a data.change.journal_id error", err)
+	}
+}

@@ -133,8 +133,15 @@ type Contact struct {
 
 // Change describes what an incident.updated event changed.
 type Change struct {
-	WorkNote string   `json:"work_note,omitempty"`
-	Fields   []string `json:"fields,omitempty"`
+	// WorkNote is the text the instance says it added. It is not believed:
+	// what reaches Microsoft is the journal entry JournalID names, read
+	// from ServiceNow.
+	WorkNote string `json:"work_note,omitempty"`
+	// Fields are the names of the fields that changed.
+	Fields []string `json:"fields,omitempty"`
+	// JournalID is the sys_id of the sys_journal_field entry the update
+	// added (empty when only fields changed).
+	JournalID string `json:"journal_id,omitempty"`
 }
 
 // Tick marks one interval of a scheduled job.

@@ -289,6 +289,8 @@ func (p *scanner) change(dst **Change) bool {
 			ok = m.mark(0) && p.str(&c.WorkNote)
 		case "fields":
 			ok = m.mark(1) && p.strs(&c.Fields)
+		case "journal_id":
+			ok = m.mark(2) && p.str(&c.JournalID)
 		default:
 			ok = false
 		}

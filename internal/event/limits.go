@@ -97,6 +97,7 @@ var limits = []limit{
 
 	{Limit{Field: "data.change.work_note", Max: longTextLen, Text: true, Why: "a journal entry, as the incident's description"}, func(w *wire) string { return change(w).WorkNote }, nil},
 	{Limit{Field: "data.change.fields", Max: 500, Item: 80, Why: "incident field names: ServiceNow sys_dictionary.element"}, nil, func(w *wire) []string { return change(w).Fields }},
+	{Limit{Field: "data.change.journal_id", Max: 32, Why: "a sys_journal_field sys_id: 32 hexadecimal characters"}, func(w *wire) string { return change(w).JournalID }, nil},
 
 	{Limit{Field: "data.tick.name", Max: 64, Why: "Escalator's own job names (internal ticks)"}, func(w *wire) string { return tick(w).Name }, nil},
 }

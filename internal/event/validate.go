@@ -106,6 +106,9 @@ func (v *validator) data(eventType string, d *Data) {
 	// data.requested_by.roles is optional (DESIGN.md): a requester without
 	// roles is refused by the role gate, with a note, never by a 400 that
 	// loses the request; roles are read from ServiceNow anyway.
+	if d.Change != nil && d.Change.JournalID != "" && !isSysID(d.Change.JournalID) {
+		v.add("data.change.journal_id", "must be 32 hexadecimal characters (a sys_journal_field sys_id)")
+	}
 	if d.Escalation != nil && d.Escalation.Severity != "" && !validSeverity(d.Escalation.Severity) {
 		v.add("data.escalation.severity", "must be one of minimal, moderate, critical, highestcriticalimpact")
 	}

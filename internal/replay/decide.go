@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
@@ -33,21 +34,24 @@ type Decision struct {
 }
 
 // Roles are the ServiceNow roles that gate event types
-// (ESCALATOR_ROLE_INSIGHTS, ESCALATOR_ROLE_ADMIN).
+// (ESCALATOR_ROLE_INSIGHTS, ESCALATOR_ROLE_ADMIN): any one of a list
+// suffices. A dry run checks them against the roles the event lists; the
+// worker reads them from ServiceNow (unless ESCALATOR_VERIFY_ROLES=false).
 type Roles struct {
-	Insights string
-	Admin    string
+	Insights []string
+	Admin    []string
 }
 
-// For returns the role an event type needs ("" for none).
-func (r Roles) For(eventType string) string {
+// For returns the roles an event type needs, one of which suffices (nil for
+// none).
+func (r Roles) For(eventType string) []string {
 	switch eventType {
 	case event.TypeInsights:
 		return r.Insights
 	case event.TypeEscalation:
 		return r.Admin
 	}
-	return ""
+	return nil
 }
 
 // decoded is an item read as the worker reads it.
@@ -101,9 +105,9 @@ func plan(ctx context.Context, d decoded, roles Roles, planners map[string]Plann
 	}
 	ev := d.ev
 	if event.RoleGated(ev.Type) {
-		if role := roles.For(ev.Type); !rolegate.Allowed(ev, role) {
+		if need := roles.For(ev.Type); !rolegate.Allowed(ev, need) {
 			res.Action = ActionRefused
-			res.Detail = fmt.Sprintf("would refuse: %s does not have the role %s (work note on %s)", ev.Data.RequestedBy.UserName, role, ev.Data.Incident.Number)
+			res.Detail = fmt.Sprintf("would refuse: %s does not have the role %s (work note on %s)", ev.Data.RequestedBy.UserName, strings.Join(need, " or "), ev.Data.Incident.Number)
 			return
 		}
 	}

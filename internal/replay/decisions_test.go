@@ -217,7 +217,7 @@ func TestDryRunMatchesRealDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate := func(role string) worker.Handler {
-		g, err := rolegate.New(rolegate.Config{Role: role, Notes: refusalNotes{got}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, fh)
+		g, err := rolegate.New(rolegate.Config{Roles: []string{role}, Source: rolegate.PayloadRoles{}, Notes: refusalNotes{got}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, fh)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ const (
 	roleAdmin    = "x_mioms_m365_assis.administrator"
 )
 
-var testRoles = Roles{Insights: roleInsights, Admin: roleAdmin}
+var testRoles = Roles{Insights: []string{roleInsights}, Admin: []string{roleAdmin}}
 
 // env is one test's NATS server with Escalator's streams.
 type env struct {

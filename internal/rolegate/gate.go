@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -28,7 +30,8 @@ const (
 	// AttrEventType is the CloudEvents type (OpenTelemetry's
 	// cloudevents.event_type).
 	AttrEventType = attribute.Key("cloudevents.event_type")
-	// AttrRole is the role the requester lacked.
+	// AttrRole is the role the requester lacked: the gate's roles,
+	// comma-separated, when it accepts several.
 	AttrRole = attribute.Key("role")
 )
 
@@ -40,9 +43,14 @@ type NoteWriter interface {
 
 // Config configures New.
 type Config struct {
-	// Role is the ServiceNow role the requester must hold, e.g.
-	// x_mioms_m365_assis.administrator. Required.
-	Role string
+	// Roles are the ServiceNow roles of which the requester must hold one,
+	// e.g. escalator_administrator and x_mioms_m365_assis.administrator
+	// (ESCALATOR_ROLE_ADMIN). Required. ServiceNow's admin role holds every
+	// role (see AdminRole).
+	Roles []string
+	// Source tells which roles the requester holds: a *RoleCache reads them
+	// from ServiceNow; PayloadRoles believes the event. Required.
+	Source RoleSource
 	// Notes posts the work note that explains a refusal. Required.
 	Notes NoteWriter
 	// Logger receives the audit line of each refusal. Default slog.Default().
@@ -54,7 +62,8 @@ type Config struct {
 // Gate is a worker.Handler that calls the next handler only for events
 // whose requester holds the role.
 type Gate struct {
-	role    string
+	roles   []string
+	source  RoleSource
 	notes   NoteWriter
 	log     *slog.Logger
 	refused metric.Int64Counter
@@ -64,8 +73,14 @@ type Gate struct {
 // New validates cfg and returns the gate in front of next.
 func New(cfg Config, next worker.Handler) (*Gate, error) {
 	var errs []error
-	if cfg.Role == "" {
+	if len(cfg.Roles) == 0 {
 		errs = append(errs, errors.New("no role"))
+	}
+	if slices.Contains(cfg.Roles, "") {
+		errs = append(errs, errors.New("an empty role name"))
+	}
+	if cfg.Source == nil {
+		errs = append(errs, errors.New("no role source"))
 	}
 	if cfg.Notes == nil {
 		errs = append(errs, errors.New("no work note writer"))
@@ -88,37 +103,42 @@ func New(cfg Config, next worker.Handler) (*Gate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rolegate: metric %s: %w", MetricRefused, err)
 	}
-	return &Gate{role: cfg.Role, notes: cfg.Notes, log: cfg.Logger, refused: refused, next: next}, nil
+	return &Gate{roles: slices.Clone(cfg.Roles), source: cfg.Source, notes: cfg.Notes, log: cfg.Logger, refused: refused, next: next}, nil
 }
 
-// Allowed reports whether the requester of ev holds role, by exact name.
-func Allowed(ev *event.Event, role string) bool {
-	return ev != nil && role != "" && ev.Data.RequestedBy.HasRole(role)
-}
+// Roles are the roles of which the gate requires one.
+func (g *Gate) Roles() []string { return slices.Clone(g.roles) }
 
-// Role is the role the gate requires.
-func (g *Gate) Role() string { return g.role }
-
-// Handle passes an allowed event to the next handler; it refuses any other
-// (see the package documentation) and acks it once the work note is on the
-// incident.
+// Handle passes an event whose requester holds one of the roles to the next
+// handler; it refuses any other (see the package documentation) and acks it
+// once the work note is on the incident. Roles that cannot be read fail the
+// message as transient: it is retried, not refused.
 func (g *Gate) Handle(ctx context.Context, msg *worker.Message) error {
 	if msg == nil || msg.Event == nil {
 		return fault.Permanentf("rolegate: message without an event")
 	}
 	ev := msg.Event
-	if Allowed(ev, g.role) {
+	held, err := g.source.Roles(ctx, ev)
+	if err != nil {
+		return fault.AsTransient(fmt.Errorf("role check of event %s: %w", ev.ID, err), 0)
+	}
+	if Holds(held, g.roles) {
 		return g.next.Handle(ctx, msg)
 	}
-	return g.refuse(ctx, ev)
+	if err := g.refuse(ctx, ev); err != nil {
+		return err
+	}
+	msg.SetResult(worker.ResultRefused, RefusalResult(ev, g.roles))
+	return nil
 }
 
 func (g *Gate) refuse(ctx context.Context, ev *event.Event) error {
+	missing := strings.Join(g.roles, ",")
 	trace.SpanFromContext(ctx).AddEvent("event refused: missing role",
-		trace.WithAttributes(AttrRole.String(g.role)))
+		trace.WithAttributes(AttrRole.String(missing)))
 
 	key := NoteKey(ev.ID)
-	posted, err := g.notes.AddWorkNoteOnce(ctx, ev.Data.Incident.SysID, key, RefusalNote(ev, g.role))
+	posted, err := g.notes.AddWorkNoteOnce(ctx, ev.Data.Incident.SysID, key, RefusalNote(ev, g.roles))
 	note := "posted"
 	switch {
 	case err != nil:
@@ -131,7 +151,7 @@ func (g *Gate) refuse(ctx context.Context, ev *event.Event) error {
 		"incident", ev.Data.Incident.Number,
 		"event_id", ev.ID,
 		"type", ev.Type,
-		"missing_role", g.role,
+		"missing_role", missing,
 		"work_note", note,
 	}
 	if err != nil {
@@ -143,7 +163,7 @@ func (g *Gate) refuse(ctx context.Context, ev *event.Event) error {
 	}
 	// Counted once the refusal is settled, so a retried work note does not
 	// count one refusal twice.
-	g.refused.Add(ctx, 1, metric.WithAttributes(AttrEventType.String(ev.Type), AttrRole.String(g.role)))
+	g.refused.Add(ctx, 1, metric.WithAttributes(AttrEventType.String(ev.Type), AttrRole.String(missing)))
 	return nil
 }
 
@@ -166,14 +186,27 @@ func safeKeyRune(r rune) bool {
 }
 
 // RefusalNote is the work note that explains the refusal of ev for lack of
-// role.
-func RefusalNote(ev *event.Event, role string) string {
-	user := ev.Data.RequestedBy.UserName
-	if user == "" {
-		user = "an unknown user"
+// one of roles.
+func RefusalNote(ev *event.Event, roles []string) string {
+	what := "the role " + roleList(roles) + ". Ask a ServiceNow administrator to grant it."
+	if len(roles) > 1 {
+		what = "any of the roles " + roleList(roles) + ". Ask a ServiceNow administrator to grant one."
 	}
-	return fmt.Sprintf("Escalator refused the %s from %s: the user does not have the role %s. "+
-		"Ask a ServiceNow administrator to grant it.", requestName(ev.Type), user, role)
+	return fmt.Sprintf("Escalator refused the %s from %s: the user does not have %s",
+		requestName(ev.Type), requester(ev), what)
+}
+
+// RefusalResult is the outcome of a refusal in a few words, as the
+// requester's outbox row shows it.
+func RefusalResult(ev *event.Event, roles []string) string {
+	return fmt.Sprintf("Refused: %s does not hold %s", requester(ev), roleList(roles))
+}
+
+func requester(ev *event.Event) string {
+	if user := ev.Data.RequestedBy.UserName; user != "" {
+		return user
+	}
+	return "an unknown user"
 }
 
 func requestName(eventType string) string {

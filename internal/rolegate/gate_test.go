@@ -41,6 +41,12 @@ type env struct {
 
 func newEnv(t *testing.T, role string) *env {
 	t.Helper()
+	return newEnvWith(t, []string{role}, rolegate.PayloadRoles{})
+}
+
+// newEnvWith is newEnv with a list of roles and a role source.
+func newEnvWith(t *testing.T, roles []string, source rolegate.RoleSource) *env {
+	t.Helper()
 	e := &env{sim: sim.New(sim.Config{}), reader: sdkmetric.NewManualReader(), logs: &bytes.Buffer{}}
 	srv := httptest.NewServer(e.sim.Handler())
 	t.Cleanup(srv.Close)
@@ -56,7 +62,8 @@ func newEnv(t *testing.T, role string) *env {
 		return nil
 	})
 	e.gate, err = rolegate.New(rolegate.Config{
-		Role:          role,
+		Roles:         roles,
+		Source:        source,
 		Notes:         snow,
 		Logger:        slog.New(slog.NewJSONHandler(e.logs, nil)),
 		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(e.reader)),
@@ -136,12 +143,14 @@ func TestGate(t *testing.T) {
 		{"insights by itil", roleInsights, event.TypeInsights, []string{"itil"}, false},
 		{"custom role name", "u_m365_escalate", event.TypeEscalation, []string{"u_m365_escalate"}, true},
 		{"custom role, app role not enough", "u_m365_escalate", event.TypeEscalation, []string{roleAdmin}, false},
+		{"ServiceNow admin holds every role", roleAdmin, event.TypeEscalation, []string{"admin"}, true},
+		{"admin, other case, is not admin", roleAdmin, event.TypeEscalation, []string{"Admin"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, tt.role)
 			msg := message(tt.typ, "ev-"+strings.ReplaceAll(tt.name, " ", "-"), tt.roles...)
-			if got := rolegate.Allowed(msg.Event, tt.role); got != tt.allowed {
+			if got := rolegate.Allowed(msg.Event, []string{tt.role}); got != tt.allowed {
 				t.Fatalf("Allowed = %v, want %v", got, tt.allowed)
 			}
 			if err := e.gate.Handle(context.Background(), msg); err != nil {
@@ -165,11 +174,14 @@ func TestGate(t *testing.T) {
 }
 
 func TestAllowedNil(t *testing.T) {
-	if rolegate.Allowed(nil, roleAdmin) {
+	if rolegate.Allowed(nil, []string{roleAdmin}) {
 		t.Error("Allowed(nil) = true")
 	}
-	if rolegate.Allowed(message(event.TypeEscalation, "x", "").Event, "") {
+	if rolegate.Allowed(message(event.TypeEscalation, "x", "").Event, []string{""}) {
 		t.Error(`Allowed with role "" = true`)
+	}
+	if rolegate.Allowed(message(event.TypeEscalation, "x", "itil").Event, nil) {
+		t.Error("Allowed with no roles = true")
 	}
 }
 
@@ -301,14 +313,17 @@ func TestNoteKey(t *testing.T) {
 func TestNewValidates(t *testing.T) {
 	next := worker.HandlerFunc(func(context.Context, *worker.Message) error { return nil })
 	notes := noteWriterFunc(func(context.Context, string, string, string) (bool, error) { return true, nil })
+	payload := rolegate.PayloadRoles{}
 	tests := []struct {
 		name string
 		cfg  rolegate.Config
 		next worker.Handler
 	}{
-		{"no role", rolegate.Config{Notes: notes}, next},
-		{"no notes", rolegate.Config{Role: roleAdmin}, next},
-		{"no next", rolegate.Config{Role: roleAdmin, Notes: notes}, nil},
+		{"no role", rolegate.Config{Notes: notes, Source: payload}, next},
+		{"an empty role", rolegate.Config{Roles: []string{roleAdmin, ""}, Notes: notes, Source: payload}, next},
+		{"no source", rolegate.Config{Roles: []string{roleAdmin}, Notes: notes}, next},
+		{"no notes", rolegate.Config{Roles: []string{roleAdmin}, Source: payload}, next},
+		{"no next", rolegate.Config{Roles: []string{roleAdmin}, Notes: notes, Source: payload}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,7 +332,7 @@ func TestNewValidates(t *testing.T) {
 			}
 		})
 	}
-	g, err := rolegate.New(rolegate.Config{Role: roleAdmin, Notes: notes}, next)
+	g, err := rolegate.New(rolegate.Config{Roles: []string{roleAdmin}, Notes: notes, Source: payload}, next)
 	if err != nil {
 		t.Fatal(err)
 	}
