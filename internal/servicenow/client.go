@@ -40,6 +40,12 @@ type Config struct {
 	// Password are sent with basic authentication.
 	Tokens             TokenSource
 	Username, Password string
+	// IntegrationUser is the user_name Escalator's requests act as on the
+	// instance (ESCALATOR_SERVICENOW_INTEGRATION_USER): only work notes it
+	// wrote count as Escalator's (see HasWorkNote). Default: Username with
+	// basic authentication; with OAuth, asked of the instance on first use
+	// (see IntegrationUser).
+	IntegrationUser string
 	// HTTPClient defaults to outbound.NewClient(outbound.Options{Name: "servicenow"}).
 	HTTPClient *http.Client
 }
@@ -52,6 +58,8 @@ type Client struct {
 	// table sends with a bearer token, or with basic authentication when
 	// there is no token source; a 404 matches ErrNotFound.
 	table outbound.Caller
+	// self is the integration user, once known.
+	self integrationUser
 }
 
 // New validates cfg and returns a Client.
@@ -68,7 +76,14 @@ func New(cfg Config) (*Client, error) {
 		hc = outbound.NewClient(outbound.Options{Name: "servicenow"})
 	}
 	table := outbound.Caller{Client: hc, Tokens: cfg.Tokens, Peer: "servicenow", MaxBody: maxAnswer, NotFound: ErrNotFound}
-	return &Client{base: u, user: cfg.Username, password: cfg.Password, table: table}, nil
+	c := &Client{base: u, user: cfg.Username, password: cfg.Password, table: table}
+	switch {
+	case cfg.IntegrationUser != "":
+		c.self.name = cfg.IntegrationUser
+	case cfg.Tokens == nil:
+		c.self.name = cfg.Username
+	}
+	return c, nil
 }
 
 // GetIncident reads the incident sysID.
