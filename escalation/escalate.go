@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,12 @@ type IncidentWriter interface {
 	PatchIncident(ctx context.Context, sysID string, fields map[string]string) (servicenow.Incident, error)
 }
 
+// IncidentReader reads an incident back from ServiceNow;
+// *servicenow.Client implements it.
+type IncidentReader interface {
+	GetIncident(ctx context.Context, sysID string) (servicenow.Incident, error)
+}
+
 // DefaultCaseField is the incident field that receives the case id.
 const DefaultCaseField = "correlation_id"
 
@@ -39,6 +46,14 @@ type EscalateConfig struct {
 	Accounts *AccountStore // required
 	Support  SupportAPI    // required
 	Notes    IncidentWriter
+	// Incidents reads the incident before anything is created: no ticket
+	// for an incident ServiceNow does not have, and the ticket's text from
+	// what ServiceNow holds rather than from the event. Required.
+	Incidents IncidentReader
+	// AllowHighestSeverity lets an escalation ask for highestcriticalimpact
+	// (ESCALATOR_ALLOW_HIGHEST_SEVERITY); otherwise such a request is
+	// opened as critical, and the case note says so.
+	AllowHighestSeverity bool
 	// CaseField is the incident field that receives the case id
 	// (ESCALATOR_CASE_FIELD). Default DefaultCaseField.
 	CaseField string
@@ -75,6 +90,8 @@ func NewEscalateHandler(cfg EscalateConfig) (*EscalateHandler, error) {
 		return nil, errors.New("escalation handler: a support client is required")
 	case cfg.Notes == nil:
 		return nil, errors.New("escalation handler: a ServiceNow client is required")
+	case cfg.Incidents == nil:
+		return nil, errors.New("escalation handler: a ServiceNow incident reader is required")
 	case cfg.ServiceID == "":
 		return nil, errors.New("escalation handler: the support service id (ESCALATOR_SUPPORT_SERVICE_ID) is required")
 	case cfg.ProblemClassificationID == "":
@@ -95,6 +112,9 @@ func NewEscalateHandler(cfg EscalateConfig) (*EscalateHandler, error) {
 
 // Handle escalates msg's incident. Steps, each safe to repeat:
 //
+//  0. read the incident from ServiceNow: one that does not exist is refused
+//     (acked, nothing created, nowhere to write a note); the ticket is made
+//     from what ServiceNow holds, not from the event's copy;
 //  1. claim the incident in escalator_cases (pending, deterministic name);
 //  2. load the linked account (none: a note, then a permanent error);
 //  3. create the ticket (an existing one is read back);
@@ -103,7 +123,17 @@ func NewEscalateHandler(cfg EscalateConfig) (*EscalateHandler, error) {
 //  6. post the case note once (marker case-<ticket name>);
 //  7. mark the case open.
 func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error {
-	ev := msg.Event
+	ev, err := h.readBack(ctx, msg.Event)
+	if errors.Is(err, servicenow.ErrNotFound) {
+		sysID := msg.Event.Data.Incident.SysID
+		h.log.WarnContext(ctx, "escalation refused: the incident does not exist in ServiceNow",
+			"sys_id", sysID, "event", msg.Event.ID, "user_name", msg.Event.Data.RequestedBy.UserName)
+		msg.SetResult(worker.ResultRefused, fmt.Sprintf("Refused: incident %s does not exist in ServiceNow", sysID))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	d, rev, err := h.cfg.Cases.Claim(ctx, ev)
 	if err != nil {
 		return err
@@ -113,6 +143,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	switch d.Action {
 	case ActionDone:
 		log.InfoContext(ctx, "escalation already done by this event", "case", d.Case.CaseID)
+		msg.SetResult(worker.ResultDone, escalatedResult(d.Case.CaseID, d.Case.TicketName))
 		return nil
 	case ActionAlready:
 		_, err := h.cfg.Notes.AddWorkNoteOnce(ctx, inc.SysID, noteKey("already", ev.ID), alreadyNote(d.Case, ev))
@@ -120,6 +151,8 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 			return fmt.Errorf("note that %s is already escalated: %w", inc.Number, err)
 		}
 		log.InfoContext(ctx, "incident already escalated", "case", d.Case.CaseID)
+		msg.SetResult(worker.ResultDone, fmt.Sprintf("Already escalated as Microsoft case %s (ticket %s): no new case opened",
+			cmp.Or(d.Case.CaseID, "(number pending)"), d.Case.TicketName))
 		return nil
 	}
 
@@ -133,7 +166,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	if err != nil {
 		return fmt.Errorf("escalate %s: %w", inc.Number, err)
 	}
-	props := h.ticketProperties(ev, acct)
+	props, lowered := h.ticketProperties(ev, acct)
 	c := d.Case
 
 	var t Ticket
@@ -162,7 +195,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	if _, err := h.cfg.Notes.PatchIncident(ctx, inc.SysID, map[string]string{h.cfg.CaseField: caseID}); err != nil {
 		return fmt.Errorf("escalate %s: set %s: %w", inc.Number, h.cfg.CaseField, err)
 	}
-	if _, err := h.cfg.Notes.AddWorkNoteOnce(ctx, inc.SysID, "case-"+c.TicketName, caseNote(caseID, c.TicketName, props, h.cfg.TestEnvironment)); err != nil {
+	if _, err := h.cfg.Notes.AddWorkNoteOnce(ctx, inc.SysID, "case-"+c.TicketName, caseNote(caseID, c.TicketName, props, h.cfg.TestEnvironment, lowered)); err != nil {
 		return fmt.Errorf("escalate %s: case note: %w", inc.Number, err)
 	}
 	c.State = CaseOpen
@@ -171,7 +204,12 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 		return fmt.Errorf("escalate %s: mark case %s open: %w", inc.Number, caseID, err)
 	}
 	log.InfoContext(ctx, "incident escalated", "case", caseID, "action", string(d.Action), "existing", t.Existing)
+	msg.SetResult(worker.ResultDone, escalatedResult(caseID, c.TicketName))
 	return nil
+}
+
+func escalatedResult(caseID, ticket string) string {
+	return fmt.Sprintf("Escalated as Microsoft case %s (ticket %s)", cmp.Or(caseID, "(number pending)"), ticket)
 }
 
 // noAccountNote tells the admin how to fix a missing account.
@@ -189,10 +227,14 @@ func alreadyNote(c Case, ev *event.Event) string {
 		"The escalation requested by %s (event %s) opened no new case.", id, c.TicketName, ev.Data.RequestedBy.UserName, ev.ID)
 }
 
-func caseNote(caseID, ticketName string, p TicketProperties, test bool) string {
+func caseNote(caseID, ticketName string, p TicketProperties, test, lowered bool) string {
 	cd := p.ContactDetails
 	s := fmt.Sprintf("Escalated to Microsoft support as case %s (ticket %s, severity %s, contact %s %s <%s>).",
 		caseID, ticketName, p.Severity, cd.FirstName, cd.LastName, cd.PrimaryEmailAddress)
+	if lowered {
+		s += " The request asked for severity " + string(SeverityHighestCriticalImpact) + " (24x7); Escalator opened the case as " +
+			string(p.Severity) + " because ESCALATOR_ALLOW_HIGHEST_SEVERITY is off. Raise the severity with Microsoft if the impact warrants it."
+	}
 	if test {
 		s += " This is a test environment: the case is marked as a test."
 	}

@@ -32,6 +32,7 @@ type testEnv struct {
 	graph    *token.Source
 	arm      *token.Source
 	support  *escalation.SupportClient
+	journal  *snowReader
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -83,7 +84,7 @@ func newTestEnv(t *testing.T) *testEnv {
 // clients; tests adjust it before newEscalate.
 func (e *testEnv) escalateConfig() escalation.EscalateConfig {
 	return escalation.EscalateConfig{
-		Cases: e.cases, Accounts: e.accounts, Support: e.support, Notes: e.snow,
+		Cases: e.cases, Accounts: e.accounts, Support: e.support, Notes: e.snow, Incidents: e.snow,
 		ServiceID: sim.Microsoft365ServiceID, ProblemClassificationID: sim.Microsoft365ProblemClassificationID,
 	}
 }
@@ -100,7 +101,7 @@ func newEscalate(t *testing.T, cfg escalation.EscalateConfig) *escalation.Escala
 func (e *testEnv) updateHandler(t *testing.T, closeOnResolve bool) *escalation.UpdateHandler {
 	t.Helper()
 	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{
-		Cases: e.cases, Support: e.support, Notes: e.snow, CloseOnResolve: closeOnResolve,
+		Cases: e.cases, Support: e.support, Notes: e.snow, ServiceNow: e.reader(), CloseOnResolve: closeOnResolve,
 	})
 	if err != nil {
 		t.Fatal(err)

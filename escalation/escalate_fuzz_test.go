@@ -33,7 +33,10 @@ func FuzzTicketProperties(f *testing.F) {
 		}
 		for _, test := range []bool{false, true} {
 			h.cfg.TestEnvironment = test
-			p := h.ticketProperties(ev, Account{Email: "admin@contoso.onmicrosoft.com", UsageLocation: usage})
+			p, lowered := h.ticketProperties(ev, Account{Email: "admin@contoso.onmicrosoft.com", UsageLocation: usage})
+			if p.Severity == SeverityHighestCriticalImpact || (lowered && p.Severity != SeverityCritical) {
+				t.Errorf("severity %s (lowered %v) without ESCALATOR_ALLOW_HIGHEST_SEVERITY", p.Severity, lowered)
+			}
 			if err := p.validate(); err != nil {
 				t.Fatalf("properties refused: %v\n%+v", err, p)
 			}

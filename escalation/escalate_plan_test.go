@@ -26,6 +26,7 @@ func TestPlanMatchesHandle(t *testing.T) {
 		{"a", nil, escalation.ActionDone},
 		{"b", nil, escalation.ActionAlready},
 		{"c", func() {
+			e.setState(t, servicenow.StateResolved)
 			if err := e.updateHandler(t, true).Handle(ctx, message(updateEvent("u", servicenow.StateResolved, ""))); err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/worker"
 )
 
 const createRoute = "PUT /subscriptions/{sub}/providers/Microsoft.Support/supportTickets/{name}"
@@ -89,7 +90,10 @@ func TestEscalateRedeliveryAndDuplicates(t *testing.T) {
 			t.Fatalf("redelivery %d: %v", i, err)
 		}
 	}
-	if calls := e.sim.State().Calls; len(calls) != 0 {
+	// Each redelivery reads the incident back, and does nothing else.
+	calls := e.sim.State().Calls
+	delete(calls, "GET /api/now/table/incident/{sys_id}")
+	if len(calls) != 0 {
 		t.Errorf("a redelivery of a finished escalation called out: %v", calls)
 	}
 	dup := escalationEvent("evt-2")
@@ -332,32 +336,104 @@ func TestEscalateFromEscalationBlock(t *testing.T) {
 	}
 }
 
+// TestEscalateSeverity: the severity follows the priority ServiceNow holds
+// (not the event's), or the block; highestcriticalimpact only when allowed.
 func TestEscalateSeverity(t *testing.T) {
 	tests := []struct {
-		name, priority, block, want string
+		name, priority, sent, block string
+		allowHighest                bool
+		want                        string
+		lowered                     bool
 	}{
-		{"priority 1", "1", "", "critical"},
-		{"priority 2", "2", "", "moderate"},
-		{"priority 4", "4", "", "minimal"},
-		{"block wins", "4", "critical", "critical"},
-		{"unknown block falls back", "2", "urgent!!", "moderate"},
+		{"priority 1", "1", "1", "", false, "critical", false},
+		{"priority 2", "2", "2", "", false, "moderate", false},
+		{"priority 4", "4", "4", "", false, "minimal", false},
+		{"the event's priority is not believed", "4", "1", "", false, "minimal", false},
+		{"block wins", "4", "4", "critical", false, "critical", false},
+		{"unknown block falls back", "2", "2", "urgent!!", false, "moderate", false},
+		{"highest lowered to critical", "1", "1", "highestcriticalimpact", false, "critical", true},
+		{"highest when allowed", "1", "1", "HighestCriticalImpact", true, "highestcriticalimpact", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTestEnv(t)
 			e.linkAdmin(t)
+			ctx := context.Background()
+			if _, err := e.snow.PatchIncident(ctx, sim.DefaultIncidentSysID, map[string]string{"priority": tt.priority}); err != nil {
+				t.Fatal(err)
+			}
 			ev := escalationEvent("evt-1")
-			ev.Data.Incident.Priority = tt.priority
+			ev.Data.Incident.Priority = tt.sent
 			if tt.block != "" {
 				ev.Data.Escalation = &event.Escalation{Severity: tt.block}
 			}
-			if err := newEscalate(t, e.escalateConfig()).Handle(context.Background(), message(ev)); err != nil {
+			cfg := e.escalateConfig()
+			cfg.AllowHighestSeverity = tt.allowHighest
+			if err := newEscalate(t, cfg).Handle(ctx, message(ev)); err != nil {
 				t.Fatal(err)
 			}
 			if got := e.ticketsFor(sim.DefaultIncidentSysID)[0].Properties.Severity; got != tt.want {
 				t.Errorf("severity = %s, want %s", got, tt.want)
 			}
+			if n := e.notesContaining(t, sim.DefaultIncidentSysID, "ESCALATOR_ALLOW_HIGHEST_SEVERITY is off"); (n == 1) != tt.lowered {
+				t.Errorf("notes saying the severity was lowered: %d, want lowered=%v", n, tt.lowered)
+			}
 		})
+	}
+}
+
+// TestEscalateGhostIncident: an escalation of an incident ServiceNow does
+// not have opens no case, writes nothing, and is acked as refused.
+func TestEscalateGhostIncident(t *testing.T) {
+	e := newTestEnv(t)
+	e.linkAdmin(t)
+	ev := escalationEvent("evt-ghost")
+	ev.Data.Incident.SysID = "deadbeefdeadbeefdeadbeefdeadbeef"
+	ev.Data.Escalation = &event.Escalation{Severity: "highestcriticalimpact"}
+	msg := message(ev)
+	if err := newEscalate(t, e.escalateConfig()).Handle(context.Background(), msg); err != nil {
+		t.Fatalf("Handle: %v, want nil (acked)", err)
+	}
+	if n := len(e.sim.State().Tickets); n != 0 {
+		t.Fatalf("%d tickets for an incident that does not exist", n)
+	}
+	if _, _, err := e.cases.Get(context.Background(), ev.Data.Incident.SysID); !errors.Is(err, escalation.ErrNoCase) {
+		t.Fatalf("a case record was claimed for a ghost incident: %v", err)
+	}
+	res, _ := msg.Result()
+	want := "Refused: incident deadbeefdeadbeefdeadbeefdeadbeef does not exist in ServiceNow"
+	if res.State != worker.ResultRefused || res.Text != want {
+		t.Fatalf("result %+v, want refused %q", res, want)
+	}
+}
+
+// TestEscalateUsesServiceNowsIncident: the ticket's title and description
+// are the incident's as ServiceNow holds it, not the event's copy.
+func TestEscalateUsesServiceNowsIncident(t *testing.T) {
+	e := newTestEnv(t)
+	e.linkAdmin(t)
+	held, err := e.snow.GetIncident(context.Background(), sim.DefaultIncidentSysID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := escalationEvent("evt-forged-text")
+	ev.Data.Incident.Number = "INC9999999"
+	ev.Data.Incident.ShortDescription = "Forged title"
+	ev.Data.Incident.Description = "Forged description"
+	msg := message(ev)
+	if err := newEscalate(t, e.escalateConfig()).Handle(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	p := e.ticketsFor(sim.DefaultIncidentSysID)[0].Properties
+	if p.Title != held.ShortDescription || strings.Contains(p.Description, "Forged") ||
+		!strings.Contains(p.Description, "ServiceNow incident "+held.Number) {
+		t.Fatalf("ticket title %q, description %q: want ServiceNow's incident %s", p.Title, p.Description, held.Number)
+	}
+	c := e.caseOf(t, sim.DefaultIncidentSysID)
+	res, _ := msg.Result()
+	want := "Escalated as Microsoft case " + c.CaseID + " (ticket " + c.TicketName + ")"
+	if res.State != worker.ResultDone || res.Text != want {
+		t.Fatalf("result %+v, want done %q", res, want)
 	}
 }
 
@@ -368,6 +444,7 @@ func TestNewEscalateHandlerValidates(t *testing.T) {
 		"no accounts":   func(c *escalation.EscalateConfig) { c.Accounts = nil },
 		"no support":    func(c *escalation.EscalateConfig) { c.Support = nil },
 		"no notes":      func(c *escalation.EscalateConfig) { c.Notes = nil },
+		"no incidents":  func(c *escalation.EscalateConfig) { c.Incidents = nil },
 		"no service":    func(c *escalation.EscalateConfig) { c.ServiceID = "" },
 		"no classifier": func(c *escalation.EscalateConfig) { c.ProblemClassificationID = "" },
 	} {

@@ -26,12 +26,13 @@ const testTitlePrefix = "[TEST] "
 // contact:
 //   - title and description from the escalation block, else from the
 //     incident; the description always names the incident and links back;
-//   - severity from the block, else mapped from the priority; minimal in a
-//     test environment;
+//   - severity from the block, else mapped from the priority;
+//     highestcriticalimpact lowered to critical unless allowed (lowered
+//     reports it); minimal in a test environment;
 //   - contact names and address from the linked account; contact method,
 //     time zone, language and country from the block's contact, else the
 //     defaults (country: the account's usage location, else USA).
-func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) TicketProperties {
+func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) (props TicketProperties, lowered bool) {
 	inc := ev.Data.Incident
 	esc := ev.Data.Escalation
 	if esc == nil {
@@ -43,18 +44,10 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) Ticket
 	}
 
 	title := cmp.Or(strings.TrimSpace(esc.Title), strings.TrimSpace(inc.ShortDescription), "ServiceNow incident "+inc.Number)
-	severity := SeverityFromPriority(inc.Priority)
-	if esc.Severity != "" {
-		if s, err := ParseSeverity(esc.Severity); err == nil {
-			severity = s
-		} else {
-			h.log.Warn("escalation severity not understood, mapped from the priority instead",
-				"incident", inc.Number, "severity", esc.Severity, "priority", inc.Priority)
-		}
-	}
+	severity, lowered := h.escalationSeverity(inc, esc)
 	if h.cfg.TestEnvironment {
 		title = testTitlePrefix + title
-		severity = SeverityMinimal
+		severity, lowered = SeverityMinimal, false
 	}
 
 	country := DefaultCountry
@@ -87,7 +80,7 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) Ticket
 			PreferredSupportLanguage: strings.ToLower(cmp.Or(strings.TrimSpace(contact.Language), DefaultLanguage)),
 			Country:                  country,
 		},
-	}
+	}, lowered
 }
 
 // contactCountry reads a country given as an ISO 3166-1 alpha-2 or

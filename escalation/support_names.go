@@ -29,13 +29,14 @@ func TicketName(sysID string, generation int) string {
 	return name
 }
 
-// CommunicationName is the communication name of the event that posts a
-// message on a ticket: "escalator-" and the first 32 hex characters of the
-// event id's SHA-256. Event ids may hold any character; the hash is valid
-// as a name, and a redelivered event names the same communication, which
-// Azure then refuses to create twice.
-func CommunicationName(eventID string) string {
-	return "escalator-" + shortHash(eventID)
+// CommunicationName is the communication name of a message posted on a
+// ticket, from the key of what it sends (the ServiceNow journal entry's
+// sys_id): "escalator-" and the first 32 hex characters of the key's
+// SHA-256. Keys may hold any character; the hash is valid as a name, and a
+// redelivered event names the same communication, which Azure then refuses
+// to create twice.
+func CommunicationName(key string) string {
+	return "escalator-" + shortHash(key)
 }
 
 func shortHash(s string) string {

@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,11 +24,26 @@ type CaseUpdater interface {
 	CloseTicket(ctx context.Context, name string) (Ticket, error)
 }
 
+// UpdateReader is what the update handler reads back from ServiceNow before
+// it acts; *servicenow.Client implements it.
+type UpdateReader interface {
+	GetIncident(ctx context.Context, sysID string) (servicenow.Incident, error)
+	// JournalEntry reads one sys_journal_field record.
+	JournalEntry(ctx context.Context, sysID string) (JournalEntry, error)
+	// IntegrationUser is the user_name Escalator acts as: entries it wrote
+	// are not echoed back to Microsoft.
+	IntegrationUser(ctx context.Context) (string, error)
+}
+
 // UpdateConfig configures NewUpdateHandler.
 type UpdateConfig struct {
 	Cases   *CaseStore     // required
 	Support CaseUpdater    // required
 	Notes   IncidentWriter // required
+	// ServiceNow reads the incident (its state decides a close) and the
+	// journal entry the update names (its text is what Microsoft gets):
+	// the event's copies are not believed. Required.
+	ServiceNow UpdateReader
 	// CloseOnResolve closes the case when the incident is resolved, closed
 	// or canceled (ESCALATOR_CLOSE_CASE_ON_RESOLVE).
 	CloseOnResolve bool
@@ -36,8 +52,9 @@ type UpdateConfig struct {
 }
 
 // UpdateHandler keeps an open case in step with its incident (subject
-// escalator.incident.update): a new work note becomes a case
-// communication, and a resolved incident closes the case.
+// escalator.incident.update): the journal entry the update added becomes a
+// case communication, and an incident ServiceNow holds as resolved closes
+// the case.
 type UpdateHandler struct {
 	cfg UpdateConfig
 	log *slog.Logger
@@ -52,6 +69,8 @@ func NewUpdateHandler(cfg UpdateConfig) (*UpdateHandler, error) {
 		return nil, errors.New("update handler: a support client is required")
 	case cfg.Notes == nil:
 		return nil, errors.New("update handler: a ServiceNow client is required")
+	case cfg.ServiceNow == nil:
+		return nil, errors.New("update handler: a ServiceNow reader is required")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -108,6 +127,12 @@ func (h *UpdateHandler) Plan(ctx context.Context, ev *event.Event) (UpdatePlan, 
 // a case, or whose case is closed, is acked with nothing done. A case still
 // being opened (pending) makes the update wait: it is retried, so a note or
 // a resolution that follows an escalation closely is not lost.
+//
+// For an open case, the incident is read back first: one ServiceNow does
+// not have is refused (acked, nothing sent). The journal entry named by
+// change.journal_id is sent to the case (see sendEntry), and the case is
+// closed when ServiceNow holds the incident as resolved, closed or canceled
+// — whatever state the event claims.
 func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
 	ev := msg.Event
 	if ev == nil {
@@ -120,6 +145,7 @@ func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
 	}
 	switch plan.Action {
 	case UpdateNothing:
+		msg.SetResult(worker.ResultDone, capitalize(plan.Summary))
 		return nil
 	case UpdateWait:
 		return fault.AsTransient(fmt.Errorf("update %s: %s", inc.Number, plan.Summary), 0)
@@ -127,47 +153,48 @@ func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
 	c, rev := plan.Case, plan.Revision
 	log := h.log.With("incident", inc.Number, "event", ev.ID, "case", c.CaseID, "ticket", c.TicketName)
 
-	// A note Escalator wrote (its markers) is not echoed back to Microsoft.
-	if note := workNote(ev.Data.Change); note != "" && !ownNote(note) {
-		_, err := h.cfg.Support.CreateCommunication(ctx, c.TicketName, CommunicationName(ev.ID), Communication{
-			Subject: "Update from ServiceNow " + inc.Number,
-			Body:    note,
-			Sender:  c.Contact, // the case's contact, the linked admin
-		})
-		if err != nil {
-			return fmt.Errorf("update %s: send work note to case %s: %w", inc.Number, c.CaseID, err)
-		}
-		log.InfoContext(ctx, "work note sent to the case")
+	held, err := h.cfg.ServiceNow.GetIncident(ctx, inc.SysID)
+	if errors.Is(err, servicenow.ErrNotFound) {
+		log.WarnContext(ctx, "update refused: the incident does not exist in ServiceNow", "sys_id", inc.SysID)
+		msg.SetResult(worker.ResultRefused, fmt.Sprintf("Refused: incident %s does not exist in ServiceNow", inc.SysID))
+		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("update %s: read the incident back: %w", inc.Number, err)
+	}
+	number := cmp.Or(held.Number, inc.Number)
 
-	if h.cfg.CloseOnResolve && servicenow.IsResolvedOrClosed(inc.State) {
+	var did []string
+	sent, err := h.sendEntry(ctx, ev, c, number, log)
+	if err != nil {
+		return err
+	}
+	did = append(did, sent)
+
+	if h.cfg.CloseOnResolve && held.IsResolvedOrClosed() {
 		// Close, note, then record: a crash before the record repeats the
 		// first two, which are idempotent; recording first could lose the note.
 		if _, err := h.cfg.Support.CloseTicket(ctx, c.TicketName); err != nil {
-			return fmt.Errorf("update %s: close case %s: %w", inc.Number, c.CaseID, err)
+			return fmt.Errorf("update %s: close case %s: %w", number, c.CaseID, err)
 		}
 		text := fmt.Sprintf("Microsoft case %s closed because the incident was resolved (ticket %s).", c.CaseID, c.TicketName)
 		if _, err := h.cfg.Notes.AddWorkNoteOnce(ctx, inc.SysID, "closed-"+c.TicketName, text); err != nil {
-			return fmt.Errorf("update %s: note the closed case: %w", inc.Number, err)
+			return fmt.Errorf("update %s: note the closed case: %w", number, err)
 		}
 		c.State, c.LastStatus = CaseClosed, "Closed"
 		if _, err := h.cfg.Cases.Update(ctx, c, rev); err != nil {
-			return fmt.Errorf("update %s: record case %s closed: %w", inc.Number, c.CaseID, err)
+			return fmt.Errorf("update %s: record case %s closed: %w", number, c.CaseID, err)
 		}
 		log.InfoContext(ctx, "case closed with the incident")
+		did = append(did, fmt.Sprintf("closed Microsoft case %s (%s is resolved in ServiceNow)", c.CaseID, number))
 	}
+	msg.SetResult(worker.ResultDone, capitalize(strings.Join(did, "; ")))
 	return nil
 }
 
-// workNote is the work note the change added, if any.
-func workNote(ch *event.Change) string {
-	if ch == nil {
-		return ""
+func capitalize(s string) string {
+	if s == "" {
+		return s
 	}
-	return strings.TrimSpace(ch.WorkNote)
-}
-
-// ownNote reports whether a note carries one of Escalator's markers.
-func ownNote(note string) bool {
-	return strings.Contains(note, strings.TrimSuffix(servicenow.Marker(""), "]"))
+	return strings.ToUpper(s[:1]) + s[1:]
 }

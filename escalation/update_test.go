@@ -2,7 +2,9 @@ package escalation_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
@@ -10,17 +12,62 @@ import (
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/worker"
 )
 
-// updateEvent is an incident.updated event of the seeded incident.
-func updateEvent(id, state, note string) *event.Event {
+// updateEvent is an incident.updated event of the seeded incident that
+// claims the incident is in state and names journal entry journalID (none
+// when empty). Its work_note text is a forgery: it is never what is sent.
+func updateEvent(id, state, journalID string) *event.Event {
 	ev := escalationEvent(id)
 	ev.Type = event.TypeUpdated
 	ev.Data.Incident.State = state
-	if note != "" {
-		ev.Data.Change = &event.Change{WorkNote: note, Fields: []string{"work_notes"}}
-	}
+	ev.Data.Change = &event.Change{WorkNote: "text of the payload, not to be believed", Fields: []string{"state"}, JournalID: journalID}
 	return ev
+}
+
+// snowReader reads incidents and the integration user from the simulator
+// through the real client, and journal entries from what the test added.
+type snowReader struct {
+	*servicenow.Client
+	mu      sync.Mutex
+	entries map[string]escalation.JournalEntry
+}
+
+func (r *snowReader) JournalEntry(_ context.Context, sysID string) (escalation.JournalEntry, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.entries[sysID]
+	if !ok {
+		return escalation.JournalEntry{}, fmt.Errorf("get journal entry %s: %w", sysID, servicenow.ErrNotFound)
+	}
+	return e, nil
+}
+
+// entry records a journal entry of the seeded incident written by user and
+// returns its sys_id.
+func (r *snowReader) entry(element, user, value string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := fmt.Sprintf("%032x", len(r.entries)+1)
+	r.entries[id] = escalation.JournalEntry{SysID: id, Element: element, ElementID: sim.DefaultIncidentSysID, Value: value, CreatedBy: user}
+	return id
+}
+
+func (e *testEnv) reader() *snowReader {
+	if e.journal == nil {
+		e.journal = &snowReader{Client: e.snow, entries: map[string]escalation.JournalEntry{}}
+	}
+	return e.journal
+}
+
+// setState sets the seeded incident's state at the simulator, as an agent
+// resolving it would.
+func (e *testEnv) setState(t *testing.T, state string) {
+	t.Helper()
+	if _, err := e.snow.PatchIncident(context.Background(), sim.DefaultIncidentSysID, map[string]string{"state": state}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // escalated opens the seeded incident's case and returns its record.
@@ -33,12 +80,22 @@ func (e *testEnv) escalated(t *testing.T) escalation.Case {
 	return e.caseOf(t, sim.DefaultIncidentSysID)
 }
 
+func result(t *testing.T, msg *worker.Message) worker.Result {
+	t.Helper()
+	res, ok := msg.Result()
+	if !ok {
+		t.Fatal("the handler recorded no result")
+	}
+	return res
+}
+
 func TestUpdateWorkNoteBecomesCommunication(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.escalated(t)
 	h := e.updateHandler(t, true)
 	ctx := context.Background()
-	msg := message(updateEvent("upd-1", servicenow.StateInProgress, "Restarted the CAS array; still failing for 12 users."))
+	id := e.reader().entry("work_notes", "beth.anglin", "Restarted the CAS array; still failing for 12 users.")
+	msg := message(updateEvent("upd-1", servicenow.StateInProgress, id))
 	for i := 0; i < 3; i++ { // redeliveries post nothing more
 		if err := h.Handle(ctx, msg); err != nil {
 			t.Fatalf("delivery %d: %v", i, err)
@@ -49,31 +106,84 @@ func TestUpdateWorkNoteBecomesCommunication(t *testing.T) {
 		t.Fatalf("communications = %d, want 1", len(comms))
 	}
 	got := comms[0]
-	if got.Name != escalation.CommunicationName("upd-1") || got.Properties.Subject != "Update from ServiceNow INC0010023" ||
-		got.Properties.Body != "Restarted the CAS array; still failing for 12 users." || got.Properties.Sender != sim.DefaultAdminUPN {
+	wantBody := "Restarted the CAS array; still failing for 12 users.\n\n— beth.anglin, work note on ServiceNow incident INC0010023"
+	if got.Name != escalation.CommunicationName(id) || got.Properties.Subject != "Update from ServiceNow INC0010023" ||
+		got.Properties.Body != wantBody || got.Properties.Sender != sim.DefaultAdminUPN {
 		t.Errorf("communication = %+v", got)
+	}
+	if res := result(t, msg); res.State != worker.ResultDone || res.Text != "Sent the work note of beth.anglin to Microsoft case "+c.CaseID {
+		t.Errorf("result %+v", res)
 	}
 	if tk, _ := e.sim.Ticket(c.TicketName); tk.Properties.Status == "Closed" {
 		t.Error("an in-progress update closed the case")
 	}
-	// A second note is a second communication.
-	if err := h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateInProgress, "Another note"))); err != nil {
-		t.Fatal(err)
+	// A second entry is a second communication; another event naming the
+	// first entry sends nothing new.
+	second := e.reader().entry("comments", "beth.anglin", "Another note")
+	for _, ev := range []*event.Event{updateEvent("upd-2", "", second), updateEvent("upd-3", "", id)} {
+		if err := h.Handle(ctx, message(ev)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := len(e.sim.Communications(c.TicketName)); n != 2 {
 		t.Errorf("communications = %d, want 2", n)
 	}
 }
 
-func TestUpdateSkipsEscalatorsOwnNotes(t *testing.T) {
+// TestUpdateSendsOnlyWhatServiceNowHolds: the payload's text is never
+// sent; an entry that is Escalator's own, another record's, not a note, or
+// unknown is not sent either.
+func TestUpdateSendsOnlyWhatServiceNowHolds(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.escalated(t)
-	own := e.notes(t, sim.DefaultIncidentSysID)[0] // the case note, with its marker
-	if err := e.updateHandler(t, true).Handle(context.Background(), message(updateEvent("upd-1", servicenow.StateInProgress, own))); err != nil {
+	h := e.updateHandler(t, true)
+	r := e.reader()
+	own := e.notes(t, sim.DefaultIncidentSysID)[0] // the case note, written by the integration user
+	self, err := e.snow.IntegrationUser(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.sim.Communications(c.TicketName)); n != 0 {
-		t.Errorf("Escalator's own note was sent to Microsoft (%d communications)", n)
+	other := r.entry("work_notes", "beth.anglin", "A note on another incident")
+	r.entries[other] = escalation.JournalEntry{SysID: other, Element: "work_notes", ElementID: strings.Repeat("b", 32), Value: "x", CreatedBy: "beth.anglin"}
+	tests := map[string]string{
+		"no journal_id":          "",
+		"Escalator's own note":   r.entry("work_notes", self, own),
+		"another record's entry": other,
+		"not a work note":        r.entry("close_notes", "beth.anglin", "Solved"),
+		"an unknown journal_id":  strings.Repeat("c", 32),
+		"an empty entry":         r.entry("work_notes", "beth.anglin", "  "),
+	}
+	for name, id := range tests {
+		t.Run(name, func(t *testing.T) {
+			msg := message(updateEvent("upd-"+strings.ReplaceAll(name, " ", "-"), servicenow.StateInProgress, id))
+			if err := h.Handle(context.Background(), msg); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.sim.Communications(c.TicketName)); n != 0 {
+				t.Fatalf("%d communications, want none", n)
+			}
+			if res := result(t, msg); res.State != worker.ResultDone || strings.HasPrefix(res.Text, "Sent") {
+				t.Fatalf("result %+v", res)
+			}
+		})
+	}
+}
+
+// TestUpdateForgedStateClosesNothing: an event that says the incident is
+// closed, while ServiceNow holds it open, closes nothing.
+func TestUpdateForgedStateClosesNothing(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.escalated(t)
+	msg := message(updateEvent("upd-forged", servicenow.StateClosed, ""))
+	msg.Event.Data.RequestedBy.Roles = nil
+	if err := e.updateHandler(t, true).Handle(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if tk, _ := e.sim.Ticket(c.TicketName); strings.EqualFold(tk.Properties.Status, "closed") {
+		t.Fatal("a forged state closed the case")
+	}
+	if got := e.caseOf(t, sim.DefaultIncidentSysID); got.State != escalation.CaseOpen {
+		t.Fatalf("case state = %s, want open", got.State)
 	}
 }
 
@@ -82,7 +192,10 @@ func TestUpdateResolvedClosesCase(t *testing.T) {
 	c := e.escalated(t)
 	h := e.updateHandler(t, true)
 	ctx := context.Background()
-	msg := message(updateEvent("upd-1", servicenow.StateResolved, "Fixed by Microsoft."))
+	e.setState(t, servicenow.StateResolved)
+	id := e.reader().entry("work_notes", "beth.anglin", "Fixed by Microsoft.")
+	// The event need not say so: what ServiceNow holds decides.
+	msg := message(updateEvent("upd-1", "", id))
 	for i := 0; i < 2; i++ {
 		if err := h.Handle(ctx, msg); err != nil {
 			t.Fatalf("delivery %d: %v", i, err)
@@ -103,16 +216,44 @@ func TestUpdateResolvedClosesCase(t *testing.T) {
 	}
 }
 
+// TestUpdateOfAnIncidentServiceNowLacks: a case recorded for an incident
+// that is gone from ServiceNow: nothing is sent or closed, refused.
+func TestUpdateOfAnIncidentServiceNowLacks(t *testing.T) {
+	e := newTestEnv(t)
+	ghost := strings.Repeat("d", 32)
+	ctx := context.Background()
+	rec := escalation.Case{SysID: ghost, Number: "INC0000001", TicketName: escalation.TicketName(ghost, 0), State: escalation.CaseOpen, CaseID: "2612000000001", EventID: "e"}
+	if _, err := e.cases.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	ev := updateEvent("upd-ghost", servicenow.StateClosed, "")
+	ev.Data.Incident.SysID = ghost
+	msg := message(ev)
+	e.sim.ResetCalls()
+	if err := e.updateHandler(t, true).Handle(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	calls := e.sim.State().Calls
+	delete(calls, "GET /api/now/table/incident/{sys_id}")
+	if len(calls) != 0 {
+		t.Fatalf("an update of a missing incident called out: %v", calls)
+	}
+	if res := result(t, msg); res.State != worker.ResultRefused || res.Text != "Refused: incident "+ghost+" does not exist in ServiceNow" {
+		t.Fatalf("result %+v", res)
+	}
+}
+
 // TestUpdateCloseCrashConverges: a crash after closing the ticket and
 // posting the note, before the record says closed, converges on one note.
 func TestUpdateCloseCrashConverges(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.escalated(t)
 	crash := &crashOnce{SupportAPI: e.support, IncidentWriter: e.snow, step: "closed-note"}
-	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{Cases: e.cases, Support: e.support, Notes: closedNoteCrash{crash}, CloseOnResolve: true})
+	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{Cases: e.cases, Support: e.support, Notes: closedNoteCrash{crash}, ServiceNow: e.reader(), CloseOnResolve: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.setState(t, servicenow.StateClosed)
 	msg := message(updateEvent("upd-1", servicenow.StateClosed, ""))
 	if err := h.Handle(context.Background(), msg); err == nil {
 		t.Fatal("the crash was not reported")
@@ -145,6 +286,7 @@ func (c closedNoteCrash) AddWorkNoteOnce(ctx context.Context, sysID, key, text s
 func TestUpdateResolvedKeepsCaseWhenNotConfigured(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.escalated(t)
+	e.setState(t, servicenow.StateResolved)
 	if err := e.updateHandler(t, false).Handle(context.Background(), message(updateEvent("upd-1", servicenow.StateResolved, ""))); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +302,9 @@ func TestUpdateWithoutOpenCase(t *testing.T) {
 	e := newTestEnv(t)
 	h := e.updateHandler(t, true)
 	ctx := context.Background()
+	e.setState(t, servicenow.StateResolved)
 	// No case at all.
-	if err := h.Handle(ctx, message(updateEvent("upd-1", servicenow.StateResolved, "note"))); err != nil {
+	if err := h.Handle(ctx, message(updateEvent("upd-1", servicenow.StateResolved, ""))); err != nil {
 		t.Fatal(err)
 	}
 	// A pending case (escalation failed for lack of an account): the
@@ -171,7 +314,7 @@ func TestUpdateWithoutOpenCase(t *testing.T) {
 		t.Fatal("escalation without an account succeeded")
 	}
 	e.sim.ResetCalls()
-	err = h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateResolved, "note")))
+	err = h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateResolved, "")))
 	if err == nil || fault.Classify(err) != fault.Transient {
 		t.Fatalf("update of a pending case: want a transient error (retry), got %v", err)
 	}
@@ -183,7 +326,7 @@ func TestUpdateWithoutOpenCase(t *testing.T) {
 	if err := newEscalate(t, e.escalateConfig()).Handle(ctx, message(escalationEvent("evt-1"))); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateResolved, "note"))); err != nil {
+	if err := h.Handle(ctx, message(updateEvent("upd-2", servicenow.StateResolved, ""))); err != nil {
 		t.Fatal(err)
 	}
 	if c := e.caseOf(t, sim.DefaultIncidentSysID); c.State != escalation.CaseClosed {
@@ -197,6 +340,7 @@ func TestReopenAfterClosedCase(t *testing.T) {
 	e := newTestEnv(t)
 	first := e.escalated(t)
 	ctx := context.Background()
+	e.setState(t, servicenow.StateResolved)
 	if err := e.updateHandler(t, true).Handle(ctx, message(updateEvent("upd-1", servicenow.StateResolved, ""))); err != nil {
 		t.Fatal(err)
 	}
@@ -231,9 +375,10 @@ func TestReopenAfterClosedCase(t *testing.T) {
 func TestNewUpdateHandlerValidates(t *testing.T) {
 	e := newTestEnv(t)
 	for name, cfg := range map[string]escalation.UpdateConfig{
-		"no cases":   {Support: e.support, Notes: e.snow},
-		"no support": {Cases: e.cases, Notes: e.snow},
-		"no notes":   {Cases: e.cases, Support: e.support},
+		"no cases":      {Support: e.support, Notes: e.snow, ServiceNow: e.reader()},
+		"no support":    {Cases: e.cases, Notes: e.snow, ServiceNow: e.reader()},
+		"no notes":      {Cases: e.cases, Support: e.support, ServiceNow: e.reader()},
+		"no servicenow": {Cases: e.cases, Support: e.support, Notes: e.snow},
 	} {
 		if _, err := escalation.NewUpdateHandler(cfg); err == nil {
 			t.Errorf("%s: NewUpdateHandler succeeded", name)
@@ -271,6 +416,7 @@ func TestUpdatePlanMatchesHandle(t *testing.T) {
 	if _, err := h.Plan(ctx, ev); err != nil || len(e.sim.State().Calls) != 0 {
 		t.Fatalf("Plan called out: %v %v", err, e.sim.State().Calls)
 	}
+	e.setState(t, servicenow.StateResolved)
 	if err := h.Handle(ctx, message(ev)); err != nil {
 		t.Fatal(err)
 	}
