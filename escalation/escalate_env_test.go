@@ -32,7 +32,6 @@ type testEnv struct {
 	graph    *token.Source
 	arm      *token.Source
 	support  *escalation.SupportClient
-	journal  *snowReader
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -101,7 +100,7 @@ func newEscalate(t *testing.T, cfg escalation.EscalateConfig) *escalation.Escala
 func (e *testEnv) updateHandler(t *testing.T, closeOnResolve bool) *escalation.UpdateHandler {
 	t.Helper()
 	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{
-		Cases: e.cases, Support: e.support, Notes: e.snow, ServiceNow: e.reader(), CloseOnResolve: closeOnResolve,
+		Cases: e.cases, Support: e.support, Notes: e.snow, ServiceNow: e.snow, CloseOnResolve: closeOnResolve,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func (e *testEnv) snapshotHandlers(t *testing.T) (*escalation.EscalateHandler, *
 	if cfg.Accounts, err = escalation.NewAccountStore(accounts, escalation.AccountStoreConfig{Tenant: sim.DefaultTenant}); err != nil {
 		t.Fatal(err)
 	}
-	upd, err := escalation.NewUpdateHandler(escalation.UpdateConfig{Cases: cfg.Cases, Support: e.support, Notes: e.snow, ServiceNow: e.reader()})
+	upd, err := escalation.NewUpdateHandler(escalation.UpdateConfig{Cases: cfg.Cases, Support: e.support, Notes: e.snow, ServiceNow: e.snow})
 	if err != nil {
 		t.Fatal(err)
 	}

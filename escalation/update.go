@@ -29,11 +29,13 @@ type CaseUpdater interface {
 type UpdateReader interface {
 	GetIncident(ctx context.Context, sysID string) (servicenow.Incident, error)
 	// JournalEntry reads one sys_journal_field record.
-	JournalEntry(ctx context.Context, sysID string) (JournalEntry, error)
+	JournalEntry(ctx context.Context, sysID string) (servicenow.JournalEntry, error)
 	// IntegrationUser is the user_name Escalator acts as: entries it wrote
 	// are not echoed back to Microsoft.
 	IntegrationUser(ctx context.Context) (string, error)
 }
+
+var _ UpdateReader = (*servicenow.Client)(nil)
 
 // UpdateConfig configures NewUpdateHandler.
 type UpdateConfig struct {

@@ -11,17 +11,6 @@ import (
 	"github.com/escalator/escalator/internal/servicenow"
 )
 
-// JournalEntry is one sys_journal_field record: a work note or comment as
-// ServiceNow stored it.
-type JournalEntry struct {
-	SysID     string
-	Element   string // work_notes or comments
-	ElementID string // the sys_id of the record it belongs to
-	Value     string
-	CreatedBy string // the user_name that wrote it
-	CreatedOn string
-}
-
 // sendEntry sends the journal entry ev's change names to case c, and says
 // in a few words what it did. What Microsoft gets is the entry as
 // ServiceNow stored it, never the event's text, and only when it is a work
@@ -68,9 +57,9 @@ func (h *UpdateHandler) sendEntry(ctx context.Context, ev *event.Event, c Case, 
 
 // unsendable says why entry e is not sent to the case of incident sysID,
 // or "" when it is sent.
-func unsendable(e JournalEntry, sysID, self string) string {
+func unsendable(e servicenow.JournalEntry, sysID, self string) string {
 	switch {
-	case !strings.EqualFold(e.ElementID, sysID):
+	case !strings.EqualFold(e.ElementID, sysID) || (e.Name != "" && e.Name != "incident"):
 		return "it belongs to another record"
 	case e.Element != "work_notes" && e.Element != "comments":
 		return fmt.Sprintf("it is a %q entry, not a work note or comment", e.Element)
@@ -83,7 +72,7 @@ func unsendable(e JournalEntry, sysID, self string) string {
 }
 
 // communicationBody is the entry's text and who wrote it where.
-func communicationBody(e JournalEntry, number string) string {
+func communicationBody(e servicenow.JournalEntry, number string) string {
 	return strings.TrimSpace(e.Value) + "\n\n— " + e.CreatedBy + ", " + elementName(e.Element) + " on ServiceNow incident " + number
 }
 

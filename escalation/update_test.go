@@ -1,10 +1,11 @@
 package escalation_test
 
 import (
+	"bytes"
 	"context"
-	"fmt"
+	"encoding/json"
+	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
@@ -26,39 +27,30 @@ func updateEvent(id, state, journalID string) *event.Event {
 	return ev
 }
 
-// snowReader reads incidents and the integration user from the simulator
-// through the real client, and journal entries from what the test added.
-type snowReader struct {
-	*servicenow.Client
-	mu      sync.Mutex
-	entries map[string]escalation.JournalEntry
-}
-
-func (r *snowReader) JournalEntry(_ context.Context, sysID string) (escalation.JournalEntry, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.entries[sysID]
-	if !ok {
-		return escalation.JournalEntry{}, fmt.Errorf("get journal entry %s: %w", sysID, servicenow.ErrNotFound)
+// noteAs writes a journal entry (element work_notes or comments) on the
+// incident sysID at the simulator as user, standing for an agent typing it
+// in the instance, and returns the entry's sys_id.
+func (e *testEnv) noteAs(t *testing.T, sysID, user, element, text string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{element: text})
+	req, _ := http.NewRequest(http.MethodPatch, e.url+"/api/now/table/incident/"+sysID, bytes.NewReader(body))
+	req.SetBasicAuth(sim.DefaultServiceNowUser, sim.DefaultServiceNowPassword)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(sim.SimUserHeader, user)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return e, nil
-}
-
-// entry records a journal entry of the seeded incident written by user and
-// returns its sys_id.
-func (r *snowReader) entry(element, user, value string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id := fmt.Sprintf("%032x", len(r.entries)+1)
-	r.entries[id] = escalation.JournalEntry{SysID: id, Element: element, ElementID: sim.DefaultIncidentSysID, Value: value, CreatedBy: user}
-	return id
-}
-
-func (e *testEnv) reader() *snowReader {
-	if e.journal == nil {
-		e.journal = &snowReader{Client: e.snow, entries: map[string]escalation.JournalEntry{}}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("note as %s: status %d", user, resp.StatusCode)
 	}
-	return e.journal
+	entries := e.sim.Journal(sysID, element)
+	last := entries[len(entries)-1]
+	if last.SysCreatedBy != user || last.Value != text {
+		t.Fatalf("the simulator recorded %+v", last)
+	}
+	return last.SysID
 }
 
 // setState sets the seeded incident's state at the simulator, as an agent
@@ -94,7 +86,7 @@ func TestUpdateWorkNoteBecomesCommunication(t *testing.T) {
 	c := e.escalated(t)
 	h := e.updateHandler(t, true)
 	ctx := context.Background()
-	id := e.reader().entry("work_notes", "beth.anglin", "Restarted the CAS array; still failing for 12 users.")
+	id := e.noteAs(t, sim.DefaultIncidentSysID, "beth.anglin", "work_notes", "Restarted the CAS array; still failing for 12 users.")
 	msg := message(updateEvent("upd-1", servicenow.StateInProgress, id))
 	for i := 0; i < 3; i++ { // redeliveries post nothing more
 		if err := h.Handle(ctx, msg); err != nil {
@@ -119,7 +111,7 @@ func TestUpdateWorkNoteBecomesCommunication(t *testing.T) {
 	}
 	// A second entry is a second communication; another event naming the
 	// first entry sends nothing new.
-	second := e.reader().entry("comments", "beth.anglin", "Another note")
+	second := e.noteAs(t, sim.DefaultIncidentSysID, "beth.anglin", "comments", "Another note")
 	for _, ev := range []*event.Event{updateEvent("upd-2", "", second), updateEvent("upd-3", "", id)} {
 		if err := h.Handle(ctx, message(ev)); err != nil {
 			t.Fatal(err)
@@ -137,33 +129,40 @@ func TestUpdateSendsOnlyWhatServiceNowHolds(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.escalated(t)
 	h := e.updateHandler(t, true)
-	r := e.reader()
-	own := e.notes(t, sim.DefaultIncidentSysID)[0] // the case note, written by the integration user
-	self, err := e.snow.IntegrationUser(context.Background())
+	ctx := context.Background()
+	self, err := e.snow.IntegrationUser(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := r.entry("work_notes", "beth.anglin", "A note on another incident")
-	r.entries[other] = escalation.JournalEntry{SysID: other, Element: "work_notes", ElementID: strings.Repeat("b", 32), Value: "x", CreatedBy: "beth.anglin"}
-	tests := map[string]string{
-		"no journal_id":          "",
-		"Escalator's own note":   r.entry("work_notes", self, own),
-		"another record's entry": other,
-		"not a work note":        r.entry("close_notes", "beth.anglin", "Solved"),
-		"an unknown journal_id":  strings.Repeat("c", 32),
-		"an empty entry":         r.entry("work_notes", "beth.anglin", "  "),
+	other, err := e.snow.CreateIncident(ctx, map[string]string{"short_description": "another incident"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, id := range tests {
+	// Not a journal field of an incident: a record of sys_journal_field
+	// with another element.
+	notNote, err := e.snow.Create(ctx, "sys_journal_field", map[string]string{
+		"element": "close_notes", "element_id": sim.DefaultIncidentSysID, "name": "incident", "value": "Solved"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct{ id, why string }{
+		"no journal_id":          {"", "No journal entry to send"},
+		"Escalator's own note":   {e.noteAs(t, sim.DefaultIncidentSysID, self, "work_notes", "Escalated [escalator:case-x]"), "Escalator wrote it"},
+		"another record's entry": {e.noteAs(t, other.SysID, "beth.anglin", "work_notes", "A note on another incident"), "belongs to another record"},
+		"not a work note":        {notNote["sys_id"], "not a work note or comment"},
+		"an unknown journal_id":  {strings.Repeat("c", 32), "not found in ServiceNow"},
+	}
+	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			msg := message(updateEvent("upd-"+strings.ReplaceAll(name, " ", "-"), servicenow.StateInProgress, id))
+			msg := message(updateEvent("upd-"+strings.ReplaceAll(name, " ", "-"), servicenow.StateInProgress, tt.id))
 			if err := h.Handle(context.Background(), msg); err != nil {
 				t.Fatal(err)
 			}
 			if n := len(e.sim.Communications(c.TicketName)); n != 0 {
 				t.Fatalf("%d communications, want none", n)
 			}
-			if res := result(t, msg); res.State != worker.ResultDone || strings.HasPrefix(res.Text, "Sent") {
-				t.Fatalf("result %+v", res)
+			if res := result(t, msg); res.State != worker.ResultDone || !strings.Contains(res.Text, tt.why) {
+				t.Fatalf("result %+v, want done saying %q", res, tt.why)
 			}
 		})
 	}
@@ -193,7 +192,7 @@ func TestUpdateResolvedClosesCase(t *testing.T) {
 	h := e.updateHandler(t, true)
 	ctx := context.Background()
 	e.setState(t, servicenow.StateResolved)
-	id := e.reader().entry("work_notes", "beth.anglin", "Fixed by Microsoft.")
+	id := e.noteAs(t, sim.DefaultIncidentSysID, "beth.anglin", "work_notes", "Fixed by Microsoft.")
 	// The event need not say so: what ServiceNow holds decides.
 	msg := message(updateEvent("upd-1", "", id))
 	for i := 0; i < 2; i++ {
@@ -249,7 +248,7 @@ func TestUpdateCloseCrashConverges(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.escalated(t)
 	crash := &crashOnce{SupportAPI: e.support, IncidentWriter: e.snow, step: "closed-note"}
-	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{Cases: e.cases, Support: e.support, Notes: closedNoteCrash{crash}, ServiceNow: e.reader(), CloseOnResolve: true})
+	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{Cases: e.cases, Support: e.support, Notes: closedNoteCrash{crash}, ServiceNow: e.snow, CloseOnResolve: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,9 +374,9 @@ func TestReopenAfterClosedCase(t *testing.T) {
 func TestNewUpdateHandlerValidates(t *testing.T) {
 	e := newTestEnv(t)
 	for name, cfg := range map[string]escalation.UpdateConfig{
-		"no cases":      {Support: e.support, Notes: e.snow, ServiceNow: e.reader()},
-		"no support":    {Cases: e.cases, Notes: e.snow, ServiceNow: e.reader()},
-		"no notes":      {Cases: e.cases, Support: e.support, ServiceNow: e.reader()},
+		"no cases":      {Support: e.support, Notes: e.snow, ServiceNow: e.snow},
+		"no support":    {Cases: e.cases, Notes: e.snow, ServiceNow: e.snow},
+		"no notes":      {Cases: e.cases, Support: e.support, ServiceNow: e.snow},
 		"no servicenow": {Cases: e.cases, Support: e.support, Notes: e.snow},
 	} {
 		if _, err := escalation.NewUpdateHandler(cfg); err == nil {

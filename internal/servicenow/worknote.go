@@ -34,8 +34,12 @@ func (c *Client) HasWorkNote(ctx context.Context, sysID, marker string) (bool, e
 	if err != nil {
 		return false, fmt.Errorf("look up work note of %s: %w", sysID, err)
 	}
+	q := Query{}.Eq("element_id", sysID).Eq("element", "work_notes").Eq("sys_created_by", self).Like("value", marker)
+	if err := q.Err(); err != nil {
+		return false, fmt.Errorf("look up work note of %s: %w", sysID, fault.AsPermanent(err))
+	}
 	recs, err := c.query(ctx, "sys_journal_field", url.Values{
-		"sysparm_query":  {"element_id=" + sysID + "^element=work_notes^sys_created_by=" + self + "^valueLIKE" + marker},
+		"sysparm_query":  {q.String()},
 		"sysparm_limit":  {"1"},
 		"sysparm_fields": {"sys_id"},
 	})
