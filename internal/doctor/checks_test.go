@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/internal/doctor"
+	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/sim"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/token"
@@ -13,8 +14,8 @@ import (
 func TestCorrectSetupPasses(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	rep := f.run(t)
-	if len(rep.Entries) != 14 {
-		t.Fatalf("%d checks, want 14", len(rep.Entries))
+	if n := len(doctor.Checks(doctor.Setup{})); len(rep.Entries) != n {
+		t.Fatalf("%d checks, want %d", len(rep.Entries), n)
 	}
 	for _, e := range rep.Entries {
 		if e.Status != doctor.Pass {
@@ -191,6 +192,63 @@ func TestMisconfigurations(t *testing.T) {
 			},
 		},
 		{
+			name:   "roles not verified",
+			change: func(_ *testing.T, f *fixture) { f.snow.VerifyRoles = false },
+			want: map[string]want{
+				doctor.NameSNRoles: {status: doctor.Warn, detail: "ESCALATOR_VERIFY_ROLES=false", fix: "unset ESCALATOR_VERIFY_ROLES"},
+			},
+		},
+		{
+			name:   "roles table denied",
+			change: func(t *testing.T, f *fixture) { setRouteFault(t, f, "GET /api/now/table/sys_user_has_role", 403) },
+			want: map[string]want{
+				doctor.NameSNRoles:   {status: doctor.Fail, detail: "403 Forbidden", fix: "operation read, name sys_user_has_role.None"},
+				doctor.NameSNJournal: {status: doctor.Pass},
+			},
+		},
+		{
+			name: "roles hidden by a read ACL",
+			change: func(t *testing.T, f *fixture) {
+				setRouteFault(t, f, "GET /api/now/table/sys_user_has_role", 404) // "No Record found", as v1 answers an empty match
+			},
+			want: map[string]want{
+				doctor.NameSNRoles: {status: doctor.Fail, detail: "no active role assignment is visible", fix: "every request is refused"},
+			},
+		},
+		{
+			name:   "journal denied",
+			change: func(t *testing.T, f *fixture) { setRouteFault(t, f, "GET /api/now/table/sys_journal_field", 403) },
+			want: map[string]want{
+				doctor.NameSNJournal: {status: doctor.Fail, detail: "403 Forbidden", fix: "name sys_journal_field.None"},
+			},
+		},
+		{
+			name:   "integration user unknown",
+			change: func(_ *testing.T, f *fixture) { f.snow.IntegrationUser = "" },
+			want: map[string]want{
+				doctor.NameSNSelf: {status: doctor.Fail, detail: "gs.getUserName()", fix: "set ESCALATOR_SERVICENOW_INTEGRATION_USER"},
+			},
+		},
+		{
+			name:   "outbox used, empty",
+			change: func(_ *testing.T, f *fixture) { f.snow.Outbox = true },
+			want: map[string]want{
+				doctor.NameSNOutboxRead:  {status: doctor.Pass, detail: "readable and empty"},
+				doctor.NameSNOutboxWrite: {status: doctor.Warn, detail: "no outbox row to test writing on"},
+			},
+		},
+		{
+			name: "outbox write denied",
+			change: func(t *testing.T, f *fixture) {
+				outboxRow(t, f)
+				setRouteFault(t, f, "PATCH /api/now/table/u_escalator_outbox/{sys_id}", 403)
+			},
+			want: map[string]want{
+				doctor.NameSNOutboxRead:  {status: doctor.Pass, detail: "read outbox row"},
+				doctor.NameSNOutboxWrite: {status: doctor.Fail, detail: "403 Forbidden", fix: "operation write, name u_escalator_outbox.None"},
+			},
+		},
+		{
 			name: "no linked account",
 			opts: fixtureOpts{noLink: true},
 			want: map[string]want{
@@ -340,5 +398,44 @@ func cacheToken(t *testing.T, f *fixture, key []byte) {
 	}), id)
 	if _, err := src.AccessToken(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// setRouteFault makes the simulator answer status on route.
+func setRouteFault(t *testing.T, f *fixture, route string, status int) {
+	t.Helper()
+	setFaults(t, f, sim.Faults{Routes: map[string]sim.RouteFault{route: {Status: status}}})
+}
+
+// outboxRow adds a pending outbox row, as the update set's UI action does,
+// and returns its sys_id.
+func outboxRow(t *testing.T, f *fixture) string {
+	t.Helper()
+	c, err := servicenow.New(servicenow.Config{BaseURL: f.url, Username: sim.DefaultServiceNowUser, Password: sim.DefaultServiceNowPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Create(context.Background(), "u_escalator_outbox", map[string]string{"u_type": "escalation", "u_state": "pending"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r["sys_id"]
+}
+
+// The outbox write check writes a row's state back unchanged.
+func TestOutboxWriteChecksWriteTheSameValue(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.snow.Outbox = true
+	id := outboxRow(t, f)
+	rep := f.run(t)
+	expect(t, rep, map[string]want{
+		doctor.NameSNOutboxRead:  {status: doctor.Pass, detail: "read outbox row " + id},
+		doctor.NameSNOutboxWrite: {status: doctor.Pass, detail: "wrote u_state of outbox row " + id + " back unchanged"},
+	})
+	if row, _ := f.sim.Record("u_escalator_outbox", id); row["u_state"] != "pending" {
+		t.Fatalf("outbox row after doctor: %v", row)
+	}
+	if n := f.sim.Calls("PATCH /api/now/table/u_escalator_outbox/{sys_id}"); n != 1 {
+		t.Fatalf("outbox PATCH calls %d, want 1", n)
 	}
 }

@@ -60,7 +60,8 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		},
 	}
 	f.snow = doctor.ServiceNowConfig{URL: ts.URL, ClientID: sim.DefaultServiceNowClientID,
-		ClientSecret: sim.DefaultServiceNowClientSecret, CaseField: "correlation_id"}
+		ClientSecret: sim.DefaultServiceNowClientSecret, IntegrationUser: sim.IntegrationUser,
+		CaseField: "correlation_id", VerifyRoles: true}
 	if o.noEnsure {
 		return f
 	}

@@ -45,9 +45,14 @@ type ServiceNowConfig struct {
 	URL                    string
 	ClientID, ClientSecret string
 	User, Password         string
+	// IntegrationUser is ESCALATOR_SERVICENOW_INTEGRATION_USER.
+	IntegrationUser string
 	// CaseField is the incident field the write check writes back.
 	CaseField string
-	SkipWrite bool
+	// VerifyRoles is ESCALATOR_VERIFY_ROLES; Outbox is
+	// ESCALATOR_SERVICENOW_OUTBOX.
+	VerifyRoles, Outbox bool
+	SkipWrite           bool
 }
 
 // Remote builds the Microsoft and ServiceNow parts of a Setup: the same
@@ -141,14 +146,15 @@ func (r *Remote) Microsoft(s *Setup, c MicrosoftConfig) error {
 	return nil
 }
 
-// ServiceNow fills s.ServiceNow.
+// ServiceNow fills s.ServiceNow and s.Access.
 func (r *Remote) ServiceNow(s *Setup, c ServiceNowConfig) error {
 	sn := &ServiceNow{User: c.User, CaseField: c.CaseField, SkipWrite: c.SkipWrite,
 		Table: &Table{InstanceURL: c.URL, User: c.User, Password: c.Password, HTTPClient: r.HTTPClient("servicenow")}}
 	if sn.CaseField == "" {
 		sn.CaseField = "correlation_id"
 	}
-	cfg := servicenow.Config{BaseURL: c.URL, Username: c.User, Password: c.Password, HTTPClient: r.HTTPClient("servicenow")}
+	cfg := servicenow.Config{BaseURL: c.URL, Username: c.User, Password: c.Password, IntegrationUser: c.IntegrationUser,
+		HTTPClient: r.HTTPClient("servicenow")}
 	if c.ClientID != "" {
 		tc := token.ServiceNowConfig{InstanceURL: c.URL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, HTTPClient: r.HTTPClient("servicenow-oauth")}
 		direct, err := token.NewServiceNow(tc)
@@ -168,5 +174,14 @@ func (r *Remote) ServiceNow(s *Setup, c ServiceNowConfig) error {
 	}
 	sn.Incidents = client
 	s.ServiceNow = sn
+	from := "asked of the instance: user_name=javascript:gs.getUserName()"
+	switch {
+	case c.IntegrationUser != "":
+		from = "ESCALATOR_SERVICENOW_INTEGRATION_USER"
+	case c.ClientID == "":
+		from = "the basic auth user"
+	}
+	s.Access = &Access{Table: sn.Table, Self: client, SelfFrom: from,
+		VerifyRoles: c.VerifyRoles, Outbox: c.Outbox, SkipWrite: c.SkipWrite}
 	return nil
 }

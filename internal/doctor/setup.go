@@ -19,6 +19,11 @@ const (
 	NameSNOAuth        = "servicenow oauth"
 	NameSNRead         = "servicenow incident read"
 	NameSNWrite        = "servicenow incident write"
+	NameSNRoles        = "servicenow role read"
+	NameSNJournal      = "servicenow journal read"
+	NameSNSelf         = "servicenow integration user"
+	NameSNOutboxRead   = "servicenow outbox read"
+	NameSNOutboxWrite  = "servicenow outbox write"
 	NameNATS           = "nats"
 	NameStreams        = "jetstream resources"
 	NameAccount        = "linked admin account"
@@ -39,7 +44,10 @@ type Setup struct {
 	Graph      HealthReader
 	Support    *Support
 	ServiceNow *ServiceNow
-	JetStream  *JetStream
+	// Access is checked with ServiceNow: the other tables Escalator reads
+	// and writes.
+	Access    *Access
+	JetStream *JetStream
 	// Account is checked against JetStream and the Graph directory; its
 	// JetStream field is set by Checks.
 	Account *Account
@@ -72,6 +80,10 @@ func Checks(s Setup) []Check {
 	if snow == nil {
 		snow = &ServiceNow{}
 	}
+	access := s.Access
+	if access == nil {
+		access = &Access{}
+	}
 	js := s.JetStream
 	if js == nil {
 		js = &JetStream{}
@@ -96,6 +108,11 @@ func Checks(s Setup) []Check {
 		snow.OAuthCheck(ifMissing(s.ServiceNow == nil)...),
 		snow.ReadCheck(),
 		snow.WriteCheck(),
+		withNeeds(access.RolesCheck(), ifMissing(s.Access == nil)...),
+		withNeeds(access.JournalCheck(), ifMissing(s.Access == nil)...),
+		withNeeds(access.SelfCheck(), ifMissing(s.Access == nil)...),
+		withNeeds(access.OutboxReadCheck(), ifMissing(s.Access == nil)...),
+		access.OutboxWriteCheck(),
 		js.NATSCheck(ifMissing(s.JetStream == nil)...),
 		js.ResourcesCheck(),
 		account.Check(ifMissing(s.Account == nil || s.Account.Directory == nil, NameStreams, NameCredentials)...),
@@ -106,6 +123,12 @@ func Checks(s Setup) []Check {
 		checks[i].Timeout = s.Timeout
 	}
 	return checks
+}
+
+// withNeeds adds needs in front of c's own.
+func withNeeds(c Check, needs ...string) Check {
+	c.Needs = append(needs, c.Needs...)
+	return c
 }
 
 // ConfigurationCheck reports every configuration problem at once, not only
