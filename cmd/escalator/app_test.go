@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -39,8 +40,7 @@ func startAppTraced(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.T
 		cfg.ingest.Tokens = []string{testIngestToken}
 	}
 	if cfg.worker.Concurrency == 0 {
-		cfg.worker = workerConfig{Concurrency: 8, RoleInsights: defaultRoleInsights, RoleAdmin: defaultRoleAdmin,
-			CaseField: "correlation_id", CloseCaseOnResolve: true, HealthInterval: time.Minute, CaseSyncInterval: time.Minute}
+		cfg.worker = defaultWorker()
 	}
 	cfg.log = logConfig{Level: "info", Format: "text"}
 	cfg.runIngest, cfg.runWorker = true, true
@@ -68,6 +68,15 @@ func startAppTraced(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.T
 		_ = app.Close(context.Background())
 	})
 	return app
+}
+
+// defaultWorker is the worker configuration of the flags' defaults, as
+// serve runs it, with 8 messages in flight and minute-long ticks.
+func defaultWorker() workerConfig {
+	var w workerConfig
+	w.flags(pflag.NewFlagSet("defaults", pflag.ContinueOnError))
+	w.Concurrency, w.HealthInterval, w.CaseSyncInterval = 8, time.Minute, time.Minute
+	return w
 }
 
 // recorder is a handler set that records the events each subject received.

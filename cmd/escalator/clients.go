@@ -120,7 +120,8 @@ func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL strin
 	}); err != nil {
 		return err
 	}
-	snowCfg := servicenow.Config{BaseURL: snow.URL, Username: snow.User, Password: snow.Password, HTTPClient: httpClient("servicenow", ratelimit.ServiceNow, r.limits.snow)}
+	snowCfg := servicenow.Config{BaseURL: snow.URL, Username: snow.User, Password: snow.Password,
+		IntegrationUser: snow.IntegrationUser, HTTPClient: httpClient("servicenow", ratelimit.ServiceNow, r.limits.snow)}
 	if snow.ClientID != "" {
 		f, err := token.NewServiceNow(token.ServiceNowConfig{InstanceURL: snow.URL, ClientID: snow.ClientID, ClientSecret: snow.ClientSecret, HTTPClient: httpClient("servicenow-oauth", ratelimit.ServiceNow, nil)})
 		if err != nil {

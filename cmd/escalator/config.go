@@ -15,11 +15,12 @@ import (
 	"github.com/escalator/escalator/internal/redact"
 )
 
-// Default role names: those of Microsoft's "Microsoft 365 support
-// integration" app, so existing ServiceNow role assignments keep working.
+// Default role names, comma lists of which any one suffices: the update
+// set's roles and those of Microsoft's "Microsoft 365 support integration"
+// app, so existing ServiceNow role assignments keep working.
 const (
-	defaultRoleInsights = "x_mioms_m365_assis.insights_user"
-	defaultRoleAdmin    = "x_mioms_m365_assis.administrator"
+	defaultRoleInsights = "escalator_insights_user,x_mioms_m365_assis.insights_user"
+	defaultRoleAdmin    = "escalator_administrator,x_mioms_m365_assis.administrator"
 )
 
 // natsConfig reaches JetStream.
@@ -160,6 +161,10 @@ type serviceNowConfig struct {
 	// Rate is the instance's budget for Escalator's user ("100/s",
 	// "600/min"); empty: unlimited.
 	Rate string
+	// IntegrationUser is the user_name Escalator acts as on the instance:
+	// only its own work notes count for idempotency markers. Default: User
+	// with basic auth; with OAuth, asked of the instance.
+	IntegrationUser string
 }
 
 func (c *serviceNowConfig) flags(fs *pflag.FlagSet) {
@@ -169,6 +174,7 @@ func (c *serviceNowConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.User, "servicenow-user", "", "ServiceNow user for basic auth, when no OAuth client is set")
 	fs.StringVar(&c.Password, "servicenow-password", "", "ServiceNow password for basic auth")
 	fs.StringVar(&c.Rate, "servicenow-rate", "", "ServiceNow requests allowed to Escalator's user, shared by every replica on one Redis: requests/window such as 100/s or 600/min (empty: unlimited)")
+	fs.StringVar(&c.IntegrationUser, "servicenow-integration-user", "", "user_name Escalator acts as on the instance (the OAuth Application User); default: the basic auth user, or asked of the instance")
 	markSecret(fs, "servicenow-client-secret", "servicenow-password")
 }
 

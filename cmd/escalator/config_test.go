@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -31,6 +32,27 @@ func TestEnvFillsUnsetFlags(t *testing.T) {
 	}
 	if got.Concurrency != 7 || got.RoleAdmin != "custom.admin" || got.RoleInsights != defaultRoleInsights {
 		t.Fatalf("config from env: %+v", got)
+	}
+}
+
+func TestWorkerTrustDefaults(t *testing.T) {
+	var c workerConfig
+	cmd := &cobra.Command{Use: "t"}
+	c.flags(cmd.Flags())
+	envm := map[string]string{"ESCALATOR_ROLE_INSIGHTS": " u_insights , x_mioms_m365_assis.insights_user "}
+	if err := applyEnv(cmd, func(k string) string { return envm[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	insights, admin := c.roles()
+	if strings.Join(insights, "|") != "u_insights|x_mioms_m365_assis.insights_user" ||
+		strings.Join(admin, "|") != "escalator_administrator|x_mioms_m365_assis.administrator" {
+		t.Fatalf("roles %q, %q", insights, admin)
+	}
+	if !c.VerifyRoles || c.RoleCacheTTL != time.Minute || c.AllowHighestSeverity {
+		t.Fatalf("verify %v, TTL %s, highest %v: want true, 1m0s, false", c.VerifyRoles, c.RoleCacheTTL, c.AllowHighestSeverity)
 	}
 }
 
@@ -84,6 +106,10 @@ func TestBadConfigNamesTheVariable(t *testing.T) {
 		{"health sync without group", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_HEALTH_SYNC": "true", "ESCALATOR_HEALTH_CATEGORY": "x"}, "ESCALATOR_HEALTH_ASSIGNMENT_GROUP"},
 		{"bad servicenow rate", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_SERVICENOW_RATE": "100 per second"}, "ESCALATOR_SERVICENOW_RATE"},
 		{"bad secret file", map[string]string{"ESCALATOR_CLIENT_SECRET_FILE": "/nonexistent/secret"}, "ESCALATOR_CLIENT_SECRET_FILE"},
+		{"empty admin role entry", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_ROLE_ADMIN": "escalator_administrator,"}, "ESCALATOR_ROLE_ADMIN"},
+		{"blank insights roles", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_ROLE_INSIGHTS": " "}, "ESCALATOR_ROLE_INSIGHTS"},
+		{"role cache TTL too long", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_ROLE_CACHE_TTL": "2h"}, "ESCALATOR_ROLE_CACHE_TTL"},
+		{"negative role cache TTL", map[string]string{"ESCALATOR_INGEST_TOKENS": "0123456789abcdef0123", "ESCALATOR_ROLE_CACHE_TTL": "-1s"}, "ESCALATOR_ROLE_CACHE_TTL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

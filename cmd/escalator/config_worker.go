@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -9,12 +10,19 @@ import (
 
 // workerConfig shapes the consumer and the handlers.
 type workerConfig struct {
-	Concurrency        int
-	RoleInsights       string
-	RoleAdmin          string
-	CaseField          string
-	CloseCaseOnResolve bool
-	TestEnvironment    bool
+	Concurrency  int
+	RoleInsights string // comma list, any one suffices; see roles
+	RoleAdmin    string
+	// VerifyRoles reads a requester's roles from ServiceNow; off, the
+	// payload's are believed (ESCALATOR_VERIFY_ROLES=false).
+	VerifyRoles bool
+	// RoleCacheTTL is how long a user's roles are remembered; 0 reads
+	// ServiceNow for every request.
+	RoleCacheTTL         time.Duration
+	AllowHighestSeverity bool
+	CaseField            string
+	CloseCaseOnResolve   bool
+	TestEnvironment      bool
 
 	HealthSync            bool
 	HealthInterval        time.Duration
@@ -28,8 +36,11 @@ type workerConfig struct {
 
 func (c *workerConfig) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Concurrency, "concurrency", 32, "messages in flight per worker process")
-	fs.StringVar(&c.RoleInsights, "role-insights", defaultRoleInsights, "ServiceNow role that may request insights")
-	fs.StringVar(&c.RoleAdmin, "role-admin", defaultRoleAdmin, "ServiceNow role that may escalate to Microsoft support")
+	fs.StringVar(&c.RoleInsights, "role-insights", defaultRoleInsights, "ServiceNow roles that may request insights, comma-separated (any one suffices)")
+	fs.StringVar(&c.RoleAdmin, "role-admin", defaultRoleAdmin, "ServiceNow roles that may escalate to Microsoft support, comma-separated (any one suffices)")
+	fs.BoolVar(&c.VerifyRoles, "verify-roles", true, "read the requester's roles from ServiceNow (sys_user_has_role); false believes the roles the event lists")
+	fs.DurationVar(&c.RoleCacheTTL, "role-cache-ttl", 60*time.Second, "how long a user's roles read from ServiceNow are remembered (0: read for every request; at most 1h)")
+	fs.BoolVar(&c.AllowHighestSeverity, "allow-highest-severity", false, "allow highestcriticalimpact (24x7) cases; otherwise such a request is opened as critical")
 	fs.StringVar(&c.CaseField, "case-field", "correlation_id", "incident field that receives the case id")
 	fs.BoolVar(&c.CloseCaseOnResolve, "close-case-on-resolve", true, "close the Microsoft case when the incident is resolved or closed")
 	fs.BoolVar(&c.TestEnvironment, "test-environment", false, "this is a test environment: cases are marked test, severity minimal")
@@ -47,11 +58,15 @@ func (c *workerConfig) validate() error {
 	if c.Concurrency < 1 || c.Concurrency > 4096 {
 		return configError("ESCALATOR_CONCURRENCY", fmt.Sprintf("is %d", c.Concurrency), "use a number between 1 and 4096 (default 32)")
 	}
-	if c.RoleInsights == "" {
-		return configError("ESCALATOR_ROLE_INSIGHTS", "is empty", "unset it to use "+defaultRoleInsights)
+	if _, err := roleList("ESCALATOR_ROLE_INSIGHTS", c.RoleInsights, defaultRoleInsights); err != nil {
+		return err
 	}
-	if c.RoleAdmin == "" {
-		return configError("ESCALATOR_ROLE_ADMIN", "is empty", "unset it to use "+defaultRoleAdmin)
+	if _, err := roleList("ESCALATOR_ROLE_ADMIN", c.RoleAdmin, defaultRoleAdmin); err != nil {
+		return err
+	}
+	if c.RoleCacheTTL < 0 || c.RoleCacheTTL > time.Hour {
+		return configError("ESCALATOR_ROLE_CACHE_TTL", fmt.Sprintf("is %s", c.RoleCacheTTL),
+			"use a duration between 0s (no cache) and 1h: a role revoked in ServiceNow keeps working that long (default 60s)")
 	}
 	if c.CaseField == "" {
 		return configError("ESCALATOR_CASE_FIELD", "is empty", "unset it to use correlation_id")
@@ -74,4 +89,28 @@ func (c *workerConfig) validate() error {
 		}
 	}
 	return nil
+}
+
+// roles returns the insights and the admin role lists; validate has
+// checked them.
+func (c *workerConfig) roles() (insights, admin []string) {
+	insights, _ = roleList("ESCALATOR_ROLE_INSIGHTS", c.RoleInsights, defaultRoleInsights)
+	admin, _ = roleList("ESCALATOR_ROLE_ADMIN", c.RoleAdmin, defaultRoleAdmin)
+	return insights, admin
+}
+
+// roleList parses a comma list of role names: entries trimmed, an empty
+// entry (or list) refused naming the variable.
+func roleList(variable, value, def string) ([]string, error) {
+	if strings.TrimSpace(value) == "" {
+		return nil, configError(variable, "is empty", "unset it to use "+def)
+	}
+	parts := strings.Split(value, ",")
+	for i, p := range parts {
+		if parts[i] = strings.TrimSpace(p); parts[i] == "" {
+			return nil, configError(variable, "has an empty entry (a doubled or trailing comma)",
+				"separate the role names with single commas, e.g. "+def)
+		}
+	}
+	return parts, nil
 }

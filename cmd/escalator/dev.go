@@ -93,7 +93,8 @@ func runDev(ctx context.Context, e *env, c devConfig) error {
 		SupportServiceID:      sim.Microsoft365ServiceID,
 		ProblemClassification: sim.Microsoft365ProblemClassificationID,
 	}
-	c.app.snow = serviceNowConfig{URL: simURL, ClientID: sim.DefaultServiceNowClientID, ClientSecret: sim.DefaultServiceNowClientSecret}
+	c.app.snow = serviceNowConfig{URL: simURL, ClientID: sim.DefaultServiceNowClientID, ClientSecret: sim.DefaultServiceNowClientSecret,
+		IntegrationUser: sim.IntegrationUser}
 	c.app.runIngest, c.app.runWorker = true, true
 
 	examples, err := writeExamples(c.data)
@@ -213,6 +214,7 @@ func writeDevEnv(c devConfig, simURL string) (string, error) {
 		{"ESCALATOR_SERVICENOW_URL", c.app.snow.URL},
 		{"ESCALATOR_SERVICENOW_CLIENT_ID", c.app.snow.ClientID},
 		{"ESCALATOR_SERVICENOW_CLIENT_SECRET", c.app.snow.ClientSecret},
+		{"ESCALATOR_SERVICENOW_INTEGRATION_USER", c.app.snow.IntegrationUser},
 		{"ESCALATOR_INGEST_TOKENS", strings.Join(c.app.ingest.Tokens, ",")},
 		{"ESCALATOR_DEV_SIM_URL", simURL},
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -51,6 +52,7 @@ func doctorEnv(t *testing.T) map[string]string {
 		"ESCALATOR_SERVICENOW_URL":                    ts.URL,
 		"ESCALATOR_SERVICENOW_CLIENT_ID":              sim.DefaultServiceNowClientID,
 		"ESCALATOR_SERVICENOW_CLIENT_SECRET":          sim.DefaultServiceNowClientSecret,
+		"ESCALATOR_SERVICENOW_INTEGRATION_USER":       sim.IntegrationUser,
 		"ESCALATOR_INGEST_TOKENS":                     "doctor-test-token-0123456789",
 		"ESCALATOR_CHECK_TIMEOUT":                     "5s",
 	}
@@ -120,7 +122,7 @@ func TestDoctorCorrectSetupExitsZero(t *testing.T) {
 	if err != nil {
 		t.Fatalf("doctor: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "14 passed, 0 warnings, 0 failed, 0 skipped") {
+	if n := len(doctor.Checks(doctor.Setup{})); !strings.Contains(out, fmt.Sprintf("%d passed, 0 warnings, 0 failed, 0 skipped", n)) {
 		t.Errorf("text output:\n%s", out)
 	}
 	if strings.Contains(out, "\x1b[") {
@@ -143,8 +145,8 @@ func TestDoctorJSONShape(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &raw); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(raw) != 14 {
-		t.Fatalf("%d entries, want 14", len(raw))
+	if n := len(doctor.Checks(doctor.Setup{})); len(raw) != n {
+		t.Fatalf("%d entries, want %d", len(raw), n)
 	}
 	for _, e := range raw {
 		if len(e) != 4 {
@@ -156,8 +158,8 @@ func TestDoctorJSONShape(t *testing.T) {
 			}
 		}
 	}
-	if raw[0]["name"] != doctor.NameConfig || raw[13]["name"] != doctor.NameTestEnv {
-		t.Errorf("order: first %v, last %v", raw[0]["name"], raw[13]["name"])
+	if last := len(raw) - 1; raw[0]["name"] != doctor.NameConfig || raw[last]["name"] != doctor.NameTestEnv {
+		t.Errorf("order: first %v, last %v", raw[0]["name"], raw[last]["name"])
 	}
 }
 
@@ -297,8 +299,20 @@ func TestDoctorFlags(t *testing.T) {
 			t.Errorf("%s: %+v, want WARN %q", name, e, want)
 		}
 	}
+	if e := entryOf(t, entries, doctor.NameSNSelf); e.Status != doctor.Pass || !strings.Contains(e.Detail, "acting as "+sim.IntegrationUser+" (ESCALATOR_SERVICENOW_INTEGRATION_USER)") {
+		t.Errorf("integration user: %+v", e)
+	}
 	if e := entryOf(t, entries, doctor.NameTestEnv); e.Detail != "test environment: cases are marked test, severity minimal" {
 		t.Errorf("test environment: %+v", e)
+	}
+	envm["ESCALATOR_VERIFY_ROLES"] = "false"
+	out, err := runDoctorCmd(t, envm, "-o", "json", "--skip-write")
+	var again []doctor.Entry
+	if jerr := json.Unmarshal([]byte(out), &again); jerr != nil || err != nil {
+		t.Fatalf("ESCALATOR_VERIFY_ROLES=false: %v %v\n%s", err, jerr, out)
+	}
+	if e := entryOf(t, again, doctor.NameSNRoles); e.Status != doctor.Warn || !strings.Contains(e.Detail, "ESCALATOR_VERIFY_ROLES=false") {
+		t.Errorf("role read with ESCALATOR_VERIFY_ROLES=false: %+v, want WARN", e)
 	}
 	if _, err := runDoctorCmd(t, envm, "-o", "yaml"); err == nil || !strings.Contains(err.Error(), "--output") {
 		t.Errorf("-o yaml: %v, want an --output error", err)

@@ -27,8 +27,9 @@ import (
 // a real redis-server for the token cache, a private NATS, and an App with
 // the production handlers.
 type e2e struct {
-	sim *sim.Server
-	app *App
+	sim    *sim.Server
+	simURL string
+	app    *App
 }
 
 func startE2E(t *testing.T, mutate func(*appConfig)) *e2e {
@@ -45,13 +46,14 @@ func startE2E(t *testing.T, mutate func(*appConfig)) *e2e {
 			SubscriptionID: sim.DefaultSubscription, SupportServiceID: sim.Microsoft365ServiceID,
 			ProblemClassification: sim.Microsoft365ProblemClassificationID,
 		},
-		snow:         serviceNowConfig{URL: hs.URL, ClientID: sim.DefaultServiceNowClientID, ClientSecret: sim.DefaultServiceNowClientSecret},
+		snow: serviceNowConfig{URL: hs.URL, ClientID: sim.DefaultServiceNowClientID, ClientSecret: sim.DefaultServiceNowClientSecret,
+			IntegrationUser: sim.IntegrationUser},
 		retryInitial: 100 * time.Millisecond,
 	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	return &e2e{sim: s, app: startApp(t, cfg, productionHandlers)}
+	return &e2e{sim: s, simURL: hs.URL, app: startApp(t, cfg, productionHandlers)}
 }
 
 // example reads an example event, lets change edit it, and returns it.
@@ -127,25 +129,29 @@ func (x *e2e) settle(t *testing.T) {
 	})
 }
 
+// TestE2ERoles: whether a requester holds the role is what ServiceNow
+// says (sys_user_has_role), whatever the payload lists.
 func TestE2ERoles(t *testing.T) {
 	x := startE2E(t, nil)
 	x.link(t, sim.DefaultAdminUPN)
 	tests := []struct {
-		name, file string
-		roles      []string
-		refused    bool
+		name, file, user string
+		roles            []string
+		refused          bool
 	}{
-		{"insights with insights role", "insights-requested.json", []string{"itil", defaultRoleInsights}, false},
-		{"insights with admin role only", "insights-requested.json", []string{defaultRoleAdmin}, true},
-		{"escalation with insights role only", "escalation-requested.json", []string{defaultRoleInsights}, true},
-		{"escalation with admin role", "escalation-requested.json", []string{"itil", defaultRoleAdmin}, false},
+		{"insights by an insights user listing no role", "insights-requested.json", "david.miller", []string{}, false},
+		{"insights by an administrator listing the insights role", "insights-requested.json", "beth.anglin", []string{"x_mioms_m365_assis.insights_user"}, true},
+		{"escalation by an insights user listing the admin role", "escalation-requested.json", "david.miller", []string{"x_mioms_m365_assis.administrator"}, true},
+		{"escalation by abel.tuter listing every role", "escalation-requested.json", "abel.tuter",
+			[]string{"itil", "escalator_administrator", "x_mioms_m365_assis.administrator", "admin"}, true},
+		{"escalation by an administrator listing no role", "escalation-requested.json", "beth.anglin", nil, false},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ticketsBefore := x.tickets()
 			ev := example(t, tt.file, func(ev *event.Event) {
 				ev.ID = ev.ID[:30] + string(rune('a'+i)) + "x"
-				ev.Data.RequestedBy.Roles = tt.roles
+				ev.Data.RequestedBy.UserName, ev.Data.RequestedBy.Roles = tt.user, tt.roles
 			})
 			x.post(t, ev)
 			x.settle(t)
@@ -153,6 +159,9 @@ func TestE2ERoles(t *testing.T) {
 			if tt.refused {
 				if len(refusals) != 1 {
 					t.Fatalf("want one refusal note, got %d", len(refusals))
+				}
+				if !strings.Contains(refusals[0], "from "+tt.user+": the user does not have any of the roles") {
+					t.Fatalf("refusal note %q", refusals[0])
 				}
 				if x.tickets() != ticketsBefore {
 					t.Fatal("a refused escalation reached Microsoft")
@@ -308,10 +317,9 @@ func TestE2EAccountLinkReplaceRefuse(t *testing.T) {
 
 func TestE2EScheduledJobsWired(t *testing.T) {
 	x := startE2E(t, func(c *appConfig) {
-		c.worker = workerConfig{Concurrency: 8, RoleInsights: defaultRoleInsights, RoleAdmin: defaultRoleAdmin,
-			CaseField: "correlation_id", CloseCaseOnResolve: true,
-			HealthSync: true, HealthInterval: time.Second, CaseSyncInterval: time.Second,
-			HealthAssignmentGroup: "Messaging", HealthCategory: "email"}
+		c.worker = defaultWorker()
+		c.worker.HealthSync, c.worker.HealthInterval, c.worker.CaseSyncInterval = true, time.Second, time.Second
+		c.worker.HealthAssignmentGroup, c.worker.HealthCategory = "Messaging", "email"
 	})
 	// healthIncidents counts the incidents created for the seeded active
 	// Exchange Online issue (correlation_id = the issue id).

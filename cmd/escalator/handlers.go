@@ -94,15 +94,17 @@ func buildPartsOver(a *App, b buckets) (*parts, error) {
 		return nil, err
 	}
 	if p.escalate, err = escalation.NewEscalateHandler(escalation.EscalateConfig{
-		Cases: p.cases, Accounts: p.accounts, Support: r.support, Notes: r.snow,
-		CaseField: cfg.worker.CaseField, TestEnvironment: cfg.worker.TestEnvironment,
+		Cases: p.cases, Accounts: p.accounts, Support: r.support, Notes: r.snow, Incidents: r.snow,
+		AllowHighestSeverity: cfg.worker.AllowHighestSeverity,
+		CaseField:            cfg.worker.CaseField, TestEnvironment: cfg.worker.TestEnvironment,
 		ServiceID: cfg.microsoft.SupportServiceID, ProblemClassificationID: cfg.microsoft.ProblemClassification,
 		Logger: a.log,
 	}); err != nil {
 		return nil, err
 	}
 	if p.update, err = escalation.NewUpdateHandler(escalation.UpdateConfig{
-		Cases: p.cases, Support: r.support, Notes: r.snow, CloseOnResolve: cfg.worker.CloseCaseOnResolve, Logger: a.log,
+		Cases: p.cases, Support: r.support, Notes: r.snow, ServiceNow: r.snow,
+		CloseOnResolve: cfg.worker.CloseCaseOnResolve, Logger: a.log,
 	}); err != nil {
 		return nil, err
 	}
@@ -121,14 +123,19 @@ func productionHandlers(_ context.Context, a *App) (map[string]worker.Handler, e
 	a.background = append(a.background, p.snapshot.Run)
 	a.checks = append(a.checks, tokenCacheCheck(p.remotes))
 
-	gate := func(role string, next worker.Handler) (worker.Handler, error) {
-		return rolegate.New(rolegate.Config{Roles: []string{role}, Source: rolegate.PayloadRoles{}, Notes: p.remotes.snow, Logger: a.log, MeterProvider: a.tel.MeterProvider}, next)
-	}
-	insightsGate, err := gate(a.cfg.worker.RoleInsights, p.insights)
+	source, err := roleSource(a.cfg.worker, p.remotes.snow)
 	if err != nil {
 		return nil, err
 	}
-	escalateGate, err := gate(a.cfg.worker.RoleAdmin, p.escalate)
+	gate := func(roles []string, next worker.Handler) (worker.Handler, error) {
+		return rolegate.New(rolegate.Config{Roles: roles, Source: source, Notes: p.remotes.snow, Logger: a.log, MeterProvider: a.tel.MeterProvider}, next)
+	}
+	insightsRoles, adminRoles := a.cfg.worker.roles()
+	insightsGate, err := gate(insightsRoles, p.insights)
+	if err != nil {
+		return nil, err
+	}
+	escalateGate, err := gate(adminRoles, p.escalate)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +148,20 @@ func productionHandlers(_ context.Context, a *App) (map[string]worker.Handler, e
 		return nil, err
 	}
 	return hs, nil
+}
+
+// roleSource is where the role gates learn a requester's roles: ServiceNow
+// (one cache shared by both gates), or, with ESCALATOR_VERIFY_ROLES=false,
+// the event itself.
+func roleSource(w workerConfig, snow rolegate.UserRoleReader) (rolegate.RoleSource, error) {
+	if !w.VerifyRoles {
+		return rolegate.PayloadRoles{}, nil
+	}
+	ttl := w.RoleCacheTTL
+	if ttl == 0 {
+		ttl = -1 // 0s: no cache
+	}
+	return rolegate.NewRoleCache(rolegate.CacheConfig{Reader: snow, TTL: ttl})
 }
 
 // tokenCacheCheck reports a token cache that lost Redis as degraded: tokens

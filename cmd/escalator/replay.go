@@ -47,8 +47,8 @@ func (c *replayConfig) flags(fs *pflag.FlagSet) {
 	c.redis.flags(fs)
 	c.microsoft.flags(fs)
 	c.snow.flags(fs)
-	fs.StringVar(&c.worker.RoleInsights, "role-insights", defaultRoleInsights, "ServiceNow role that may request insights (dry run)")
-	fs.StringVar(&c.worker.RoleAdmin, "role-admin", defaultRoleAdmin, "ServiceNow role that may escalate to Microsoft support (dry run)")
+	fs.StringVar(&c.worker.RoleInsights, "role-insights", defaultRoleInsights, "ServiceNow roles that may request insights, comma-separated (dry run: checked against the roles the event lists)")
+	fs.StringVar(&c.worker.RoleAdmin, "role-admin", defaultRoleAdmin, "ServiceNow roles that may escalate to Microsoft support, comma-separated (dry run: checked against the roles the event lists)")
 	fs.StringVar(&c.worker.CaseField, "case-field", "correlation_id", "incident field that receives the case id")
 	fs.BoolVar(&c.worker.CloseCaseOnResolve, "close-case-on-resolve", true, "close the Microsoft case when the incident is resolved or closed")
 	fs.BoolVar(&c.worker.TestEnvironment, "test-environment", false, "this is a test environment")
@@ -76,9 +76,15 @@ func (c *replayConfig) options(now time.Time) (replay.Options, error) {
 	if c.rate < 0 {
 		return replay.Options{}, fmt.Errorf("--rate %g: use a positive number of events per second, or 0 for no limit", c.rate)
 	}
-	o := replay.Options{
-		DryRun: c.dryRun, Rate: c.rate,
-		Roles: replay.Roles{Insights: []string{c.worker.RoleInsights}, Admin: []string{c.worker.RoleAdmin}},
+	o := replay.Options{DryRun: c.dryRun, Rate: c.rate}
+	var err error
+	if c.dryRun { // the roles gate only the dry run's plan
+		if o.Roles.Insights, err = roleList("ESCALATOR_ROLE_INSIGHTS", c.worker.RoleInsights, defaultRoleInsights); err != nil {
+			return o, err
+		}
+		if o.Roles.Admin, err = roleList("ESCALATOR_ROLE_ADMIN", c.worker.RoleAdmin, defaultRoleAdmin); err != nil {
+			return o, err
+		}
 	}
 	if c.resume != "" {
 		if c.dlq || c.file != "" || c.since != "" || c.until != "" || c.fromSeq != 0 || c.toSeq != 0 ||
@@ -102,7 +108,6 @@ func (c *replayConfig) options(now time.Time) (replay.Options, error) {
 			return o, errors.New("which events? give a window of the stream (--since, --until, --from-seq, --to-seq), --dlq or --file")
 		}
 	}
-	var err error
 	if c.since != "" {
 		if o.Source.Since, err = replay.ParseTime(c.since, now); err != nil {
 			return o, fmt.Errorf("--since: %w", err)

@@ -39,8 +39,15 @@ func TestReplayFlags(t *testing.T) {
 			func(o replay.Options) bool {
 				return o.Source.Kind == replay.SourceDLQ && o.Filter.Incident == "INC0010023"
 			}, ""},
-		{"file", replayConfig{file: "events.ndjson", output: "table", dryRun: true},
-			func(o replay.Options) bool { return o.Source.Kind == replay.SourceFile && o.DryRun }, ""},
+		{"file", replayConfig{file: "events.ndjson", output: "table", dryRun: true,
+			worker: workerConfig{RoleInsights: defaultRoleInsights, RoleAdmin: " escalator_administrator , x_mioms_m365_assis.administrator"}},
+			func(o replay.Options) bool {
+				return o.Source.Kind == replay.SourceFile && o.DryRun && len(o.Roles.Insights) == 2 &&
+					strings.Join(o.Roles.Admin, ",") == "escalator_administrator,x_mioms_m365_assis.administrator"
+			}, ""},
+		{"dry run, empty role entry", replayConfig{file: "x", output: "table", dryRun: true,
+			worker: workerConfig{RoleInsights: defaultRoleInsights, RoleAdmin: "escalator_administrator,,x"}}, nil,
+			"ESCALATOR_ROLE_ADMIN has an empty entry"},
 		{"resume", replayConfig{resume: "run1", output: "table", rate: 5},
 			func(o replay.Options) bool { return o.Resume && o.RunID == "run1" && o.Rate == 5 }, ""},
 		{"no source", replayConfig{output: "table"}, nil, "which events?"},
@@ -224,7 +231,7 @@ func TestE2EReplayDryRunWithHandlers(t *testing.T) {
 	escalate := example(t, "escalation-requested.json", nil)
 	again := example(t, "escalation-requested.json", func(ev *event.Event) { ev.ID = "again-" + ev.ID })
 	refused := example(t, "escalation-requested.json", func(ev *event.Event) {
-		ev.ID, ev.Data.RequestedBy.Roles = "norole-"+ev.ID, []string{"itil"}
+		ev.ID, ev.Data.RequestedBy.UserName, ev.Data.RequestedBy.Roles = "norole-"+ev.ID, "abel.tuter", []string{"itil"}
 	})
 	x.post(t, escalate)
 	waitFor(t, "case note", func() bool { return len(x.notes("Escalated to Microsoft support")) == 1 })
