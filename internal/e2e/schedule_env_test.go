@@ -129,7 +129,7 @@ func (e *env) clients(t *testing.T) clients {
 		t.Fatal(err)
 	}
 	if c.snow, err = servicenow.New(servicenow.Config{BaseURL: e.url, Tokens: cache.Source(snowTok, snowTok.Identity()),
-		HTTPClient: fastHTTP("servicenow")}); err != nil {
+		IntegrationUser: sim.IntegrationUser, HTTPClient: fastHTTP("servicenow")}); err != nil {
 		t.Fatal(err)
 	}
 	if c.support, err = escalation.NewSupportClient(escalation.SupportConfig{ARMURL: e.url, SubscriptionID: sim.DefaultSubscription,
