@@ -211,8 +211,11 @@ func (h *Handler) Handle(ctx context.Context, msg *worker.Message) error {
 		attribute.Int("app.insights.articles", len(p.Note.shownArticles())),
 		attribute.String("app.insights.action", p.Action()),
 	)
+	counts := fmt.Sprintf("%d service health %s, %d %s", len(p.Note.shownIssues()), plural(len(p.Note.shownIssues()), "issue", "issues"),
+		len(p.Note.shownArticles()), plural(len(p.Note.shownArticles()), "article", "articles"))
 	if !p.Post {
 		h.log.DebugContext(ctx, "insights unchanged", "incident", p.Incident, "digest", p.Digest)
+		msg.SetResult(worker.ResultDone, "Insights unchanged since the last note: "+counts)
 		return nil
 	}
 	posted, err := h.notes.AddWorkNoteOnce(ctx, p.SysID, p.Key, p.Text)
@@ -224,7 +227,15 @@ func (h *Handler) Handle(ctx context.Context, msg *worker.Message) error {
 	}
 	h.log.InfoContext(ctx, "insights written", "incident", p.Incident, "digest", p.Digest,
 		"issues", shownIssueIDs(p.Note), "articles", len(p.Note.shownArticles()), "posted", posted)
+	msg.SetResult(worker.ResultDone, "Insights posted: "+counts)
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // record stores the digest, on the condition that nobody changed it since
