@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -99,18 +98,16 @@ func (c *workerConfig) roles() (insights, admin []string) {
 	return insights, admin
 }
 
-// roleList parses a comma list of role names: entries trimmed, an empty
-// entry (or list) refused naming the variable.
+// roleList parses a comma list of role names with the shared list parser
+// (entries trimmed, an empty entry refused naming the variable); an empty
+// list is refused too.
 func roleList(variable, value, def string) ([]string, error) {
-	if strings.TrimSpace(value) == "" {
+	roles := splitList(value)
+	if len(roles) == 0 {
 		return nil, configError(variable, "is empty", "unset it to use "+def)
 	}
-	parts := strings.Split(value, ",")
-	for i, p := range parts {
-		if parts[i] = strings.TrimSpace(p); parts[i] == "" {
-			return nil, configError(variable, "has an empty entry (a doubled or trailing comma)",
-				"separate the role names with single commas, e.g. "+def)
-		}
+	if err := checkList(variable, roles); err != nil {
+		return nil, err
 	}
-	return parts, nil
+	return roles, nil
 }
