@@ -19,6 +19,8 @@ type Config struct {
 	// MaxDeliver is the delivery on which a message that still fails is
 	// dead-lettered; default 6. A message delivered more often than that (a
 	// previous attempt crashed) is dead-lettered without running the handler.
+	// A consumer with a finite MaxDeliver must allow more deliveries than
+	// this (streams.ConsumerMaxDeliver), so this limit always acts first.
 	MaxDeliver int
 	// AckWait is the consumer's; default: read from the consumer, else 30s.
 	AckWait time.Duration

@@ -153,7 +153,10 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 			attrs = append(attrs, slog.String("report_error", rerr.Error()))
 		}
 	}
-	if terr := m.TermWithReason(truncate(reason, 200)); terr != nil {
+	// Term, not TermWithReason: servers before 2.10.4 ignore a +TERM that
+	// carries a reason and redeliver the message. The reason is in the
+	// dead letter's headers.
+	if terr := m.Term(); terr != nil {
 		// The dead letter is stored (deduplicated by its id), so a
 		// redelivery dead-letters it again without a second copy.
 		attrs = append(attrs, slog.String("term_error", terr.Error()))

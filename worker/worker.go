@@ -75,6 +75,12 @@ func New(cons jetstream.Consumer, dlq DeadLetterPublisher, handlers map[string]H
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if info := cons.CachedInfo(); info != nil && info.Config.MaxDeliver > 0 && info.Config.MaxDeliver <= cfg.MaxDeliver {
+		// The server would stop delivering a failing message before the
+		// worker dead-letters it: it would be neither done nor a dead letter.
+		return nil, fmt.Errorf("worker: consumer %s has MaxDeliver %d, not above the worker's %d: provision it with streams.Ensure",
+			info.Name, info.Config.MaxDeliver, cfg.MaxDeliver)
+	}
 	ins, err := newInstruments(cfg.TracerProvider, cfg.MeterProvider)
 	if err != nil {
 		return nil, err

@@ -68,7 +68,8 @@ func TestEnsureIdempotentKeepsMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ci.Config.AckPolicy != jetstream.AckExplicitPolicy || ci.Config.FilterSubject != StreamSubjects ||
-		ci.Config.MaxAckPending != 4*DefaultConcurrency || ci.Config.AckWait != DefaultAckWait {
+		ci.Config.MaxAckPending != 4*DefaultConcurrency || ci.Config.AckWait != DefaultAckWait ||
+		ci.Config.MaxDeliver != DefaultMaxDeliver+DeliverMargin {
 		t.Fatalf("consumer config %+v", ci.Config)
 	}
 	if ci.NumPending != 1 {
@@ -88,14 +89,25 @@ func TestEnsureIdempotentKeepsMessages(t *testing.T) {
 func TestEnsureUpdatesExisting(t *testing.T) {
 	_, js := testserver.Connect(t, testserver.NATS(t))
 	ctx := ctxT(t)
+	// The layout of earlier versions: no size limits, discard old, a
+	// consumer that redelivers for ever.
 	old := StreamConfig(Config{}.WithDefaults())
 	old.MaxAge = time.Hour
 	old.Duplicates = time.Minute
+	old.MaxBytes = -1
+	old.Discard = jetstream.DiscardOld
 	if _, err := js.CreateStream(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	oldDLQ := DLQConfig(Config{}.WithDefaults())
+	oldDLQ.MaxBytes = -1
+	oldDLQ.Discard = jetstream.DiscardOld
+	if _, err := js.CreateStream(ctx, oldDLQ); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
 		Durable: ConsumerName, AckPolicy: jetstream.AckExplicitPolicy, AckWait: time.Minute, FilterSubject: StreamSubjects,
+		MaxDeliver: -1,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -107,14 +119,24 @@ func TestEnsureUpdatesExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Config.MaxAge != DefaultMaxAge || info.Config.Duplicates != DefaultDuplicateWindow {
-		t.Fatalf("stream not updated: max age %s, duplicates %s", info.Config.MaxAge, info.Config.Duplicates)
+	if info.Config.MaxAge != DefaultMaxAge || info.Config.Duplicates != DefaultDuplicateWindow ||
+		info.Config.MaxBytes != DefaultMaxBytes || info.Config.Discard != jetstream.DiscardNew {
+		t.Fatalf("stream not updated: max age %s, duplicates %s, max bytes %d, discard %s",
+			info.Config.MaxAge, info.Config.Duplicates, info.Config.MaxBytes, info.Config.Discard)
+	}
+	dlq, err := res.DLQ.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dlq.Config.MaxBytes != DefaultDLQMaxBytes || dlq.Config.MaxAge != DefaultDLQMaxAge || dlq.Config.Discard != jetstream.DiscardNew {
+		t.Fatalf("DLQ not updated: max bytes %d, max age %s, discard %s", dlq.Config.MaxBytes, dlq.Config.MaxAge, dlq.Config.Discard)
 	}
 	ci, err := res.Consumer.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ci.Config.AckWait != 5*time.Second || ci.Config.MaxAckPending != 16 {
+	if ci.Config.AckWait != 5*time.Second || ci.Config.MaxAckPending != 16 ||
+		ci.Config.MaxDeliver != ConsumerMaxDeliver(DefaultMaxDeliver) {
 		t.Fatalf("consumer not updated: %+v", ci.Config)
 	}
 }
@@ -128,6 +150,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative concurrency", Config{Concurrency: -1}},
 		{"too many replicas", Config{Replicas: 7}},
 		{"history too long", Config{KVHistory: 100}},
+		{"negative max bytes", Config{MaxBytes: -2}},
+		{"negative DLQ max bytes", Config{DLQMaxBytes: -5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
