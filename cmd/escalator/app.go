@@ -173,7 +173,7 @@ func (a *App) start(ctx context.Context, handlers handlerSet) error {
 	}
 	a.pub = streams.NewPublisher(a.js, tel.TracerProvider)
 
-	checks := []admin.Check{admin.NATSCheck(a.nc, a.js, streams.StreamName)}
+	checks := []admin.Check{admin.NATSCheck(a.nc, a.js)}
 	if cfg.runWorker {
 		hs, err := handlers(ctx, a)
 		if err != nil {

@@ -29,6 +29,8 @@ func (l Level) rank() int {
 type Status struct {
 	Level   Level  `json:"status"`
 	Message string `json:"message,omitempty"`
+	// Details are lines that back the message, e.g. one per stream.
+	Details []string `json:"details,omitempty"`
 }
 
 // OK is a passing status.

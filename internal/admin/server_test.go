@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/internal/testserver"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -124,62 +121,6 @@ func TestMetrics(t *testing.T) {
 	none, _ := New(Config{})
 	if code, _ := get(t, none.Handler(), "/metrics"); code != http.StatusNotFound {
 		t.Fatalf("/metrics without a gatherer: %d", code)
-	}
-}
-
-func TestNATSCheck(t *testing.T) {
-	srv := testserver.NATS(t)
-	nc, js := testserver.Connect(t, srv, nats.MaxReconnects(-1), nats.ReconnectWait(10*time.Millisecond))
-	ctx := context.Background()
-	s, err := New(Config{CheckTimeout: time.Second}, NATSCheck(nc, js, "EVENTS"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := s.Handler()
-
-	rep := readyReport(t, h, http.StatusServiceUnavailable)
-	if !strings.Contains(rep.Checks[0].Message, "does not exist") {
-		t.Fatalf("missing stream: %+v", rep)
-	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}}); err != nil {
-		t.Fatal(err)
-	}
-	if rep := readyReport(t, h, http.StatusOK); rep.Checks[0].Level != LevelOK {
-		t.Fatalf("report %+v", rep)
-	}
-
-	srv.Shutdown()
-	srv.WaitForShutdown()
-	rep = readyReport(t, h, http.StatusServiceUnavailable)
-	if rep.Checks[0].Name != "nats" || rep.Checks[0].Level != LevelFailed {
-		t.Fatalf("report with NATS down %+v", rep)
-	}
-	if code, _ := get(t, h, "/healthz"); code != http.StatusOK {
-		t.Fatalf("/healthz %d with NATS down", code)
-	}
-
-	// Back up on the same port: ready again once reconnected. (The server
-	// was shut down outside RestartNATS, so its store is a fresh one.)
-	testserver.RestartNATS(t, srv)
-	deadline := time.Now().Add(10 * time.Second)
-	for nc.Status() != nats.CONNECTED {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reconnect: %s", nc.Status())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"events.>"}}); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		code, body := get(t, h, "/readyz")
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready after NATS restart: %s", body)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -15,9 +15,6 @@ import (
 // fixProvision is the fix of any missing stream, consumer or bucket.
 const fixProvision = "start `escalator serve` once; it provisions them (doctor does not create anything)"
 
-// buckets are the KV buckets streams.Ensure provisions.
-var buckets = []string{streams.BucketCases, streams.BucketAccounts, streams.BucketHealth, streams.BucketInsights, streams.BucketReplay}
-
 // JetStream checks NATS and the resources Escalator runs on. It only looks
 // resources up (Stream, Consumer, KeyValue), never creates them.
 type JetStream struct {
@@ -98,18 +95,33 @@ func (j *JetStream) resources(ctx context.Context) Result {
 		deadLetters = dlq.CachedInfo().State.Msgs
 		found = append(found, fmt.Sprintf("stream %s (%d dead letters)", streams.DLQStreamName, deadLetters))
 	}
+	buckets := streams.Buckets()
 	for _, b := range buckets {
-		_, err := j.js.KeyValue(ctx, b)
-		note("bucket", b, err)
+		_, err := j.js.KeyValue(ctx, b.Name)
+		note("bucket", b.Name, err)
 	}
 	switch {
 	case failure != nil:
 		return Failed("check that the NATS account may read stream and consumer information", "looking up the JetStream resources: %s", brief(failure))
 	case len(missing) > 0:
 		return Failed(fixProvision, "missing: %s", strings.Join(missing, ", "))
-	case deadLetters > 0:
-		return Warned("inspect them with `escalator dlq list`; after fixing the cause, `escalator replay --dlq` sends them through again",
-			"%s; %d buckets; %d dead letters waiting", strings.Join(found, ", "), len(buckets), deadLetters)
 	}
-	return Passed("%s, %d buckets", strings.Join(found, ", "), len(buckets))
+	found = append(found, fmt.Sprintf("%d buckets", len(buckets)))
+	rep := replication(streams.Inspect(ctx, j.js))
+	found = append(found, rep.summary)
+	if rep.failed != "" {
+		return Failed(rep.fix, "%s; %s", strings.Join(found, ", "), rep.failed)
+	}
+	var warnings, fixes []string
+	if rep.warned != "" {
+		warnings, fixes = append(warnings, rep.warned), append(fixes, rep.fix)
+	}
+	if deadLetters > 0 {
+		warnings = append(warnings, fmt.Sprintf("%d dead letters waiting", deadLetters))
+		fixes = append(fixes, "inspect them with `escalator dlq list`; after fixing the cause, `escalator replay --dlq` sends them through again")
+	}
+	if len(warnings) > 0 {
+		return Warned(strings.Join(fixes, "; "), "%s; %s", strings.Join(found, ", "), strings.Join(warnings, "; "))
+	}
+	return Passed("%s", strings.Join(found, ", "))
 }

@@ -82,7 +82,10 @@ func ConsumerConfig(cfg Config) jetstream.ConsumerConfig {
 		MaxDeliver:    ConsumerMaxDeliver(cfg.MaxDeliver),
 		MaxAckPending: cfg.MaxAckPending,
 		FilterSubject: StreamSubjects,
-		Replicas:      cfg.Replicas,
+		// Zero: as many as the stream. The server scales a durable consumer
+		// of replicas 0 with its stream, whereas an explicit count could
+		// not grow until the stream's new peers are placed.
+		Replicas: 0,
 	}
 }
 
@@ -100,6 +103,14 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Resources
 		return nil, err
 	}
 	var res Resources
+	if _, err := js.Stream(ctx, StreamName); err == nil {
+		// Update the consumer before its stream: one an earlier version
+		// made with an explicit replica count follows the stream only
+		// once it has replicas 0, and cannot grow while the stream does.
+		if _, err := js.CreateOrUpdateConsumer(ctx, StreamName, ConsumerConfig(cfg)); err != nil {
+			return nil, fmt.Errorf("ensure consumer %s: %w", ConsumerName, provisionHint(err))
+		}
+	}
 	if res.Stream, err = js.CreateOrUpdateStream(ctx, StreamConfig(cfg)); err != nil {
 		return nil, fmt.Errorf("ensure stream %s: %w", StreamName, provisionHint(err))
 	}

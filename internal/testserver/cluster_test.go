@@ -1,0 +1,55 @@
+package testserver
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestNATSClusterLosesAndRegainsANode(t *testing.T) {
+	c := NATSCluster(t, 3)
+	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "R3", Subjects: []string{"r3.>"}, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.CachedInfo().Cluster.Replicas); got != 2 {
+		t.Fatalf("%d followers, want 2", got)
+	}
+	if _, err := js.Publish(ctx, "r3.a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitStreamCurrent("R3")
+	leader := c.StreamLeader("R3")
+	c.Stop(leader)
+	if c.Server(leader) != nil {
+		t.Fatal("stopped node still listed")
+	}
+	c.waitFor("a new leader", func() bool { return c.StreamLeader("R3") >= 0 })
+	if _, err := js.Publish(ctx, "r3.b", []byte("2")); err != nil {
+		t.Fatalf("publish with one node down: %v", err)
+	}
+	c.Restart(leader)
+	c.WaitReady()
+	c.WaitStreamCurrent("R3")
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 2 {
+		t.Fatalf("%d messages, want 2", info.State.Msgs)
+	}
+}
