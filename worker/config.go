@@ -49,6 +49,10 @@ type Config struct {
 	// ConsumerName labels spans (messaging.consumer.group.name); default:
 	// the consumer's name.
 	ConsumerName string
+
+	// pullExpiry shortens the pull requests, and with them the heartbeat
+	// interval (half of it), in tests; zero keeps nats.go's 30s.
+	pullExpiry time.Duration
 }
 
 // Defaults.

@@ -53,6 +53,12 @@ func (w *Worker) since() int64 { return int64(time.Since(w.epoch)) }
 func (w *Worker) serve(s *slot, it jetstream.MessagesContext) {
 	for {
 		m, err := it.Next()
+		if errors.Is(err, jetstream.ErrNoHeartbeat) {
+			// The pull request was lost (a NATS node or the consumer's
+			// leader went away): the iterator issues a new one and goes on.
+			w.log.Warn("consume: no heartbeat from the consumer; pulling again", slog.String("error", err.Error()))
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				w.log.Warn("consume", slog.String("error", err.Error()))

@@ -121,10 +121,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	quit := make(chan struct{})
 	defer close(quit)
 
-	it, err := w.cons.Messages(
+	opts := []jetstream.PullMessagesOpt{
 		// Prefetch no more than can start soon: a buffered message's AckWait
 		// runs while it waits (nats.go issue 1929).
-		jetstream.PullMaxMessages(w.cfg.Concurrency))
+		jetstream.PullMaxMessages(w.cfg.Concurrency),
+	}
+	if w.cfg.pullExpiry > 0 {
+		opts = append(opts, jetstream.PullExpiry(w.cfg.pullExpiry))
+	}
+	it, err := w.cons.Messages(opts...)
 	if err != nil {
 		return fmt.Errorf("worker: consume: %w", err)
 	}

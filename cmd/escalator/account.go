@@ -258,27 +258,9 @@ func openAccounts(ctx context.Context, e *env, c accountConfig) (*escalation.Acc
 }
 
 func accountsBucket(ctx context.Context, js jetstream.JetStream, log *slog.Logger) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, streams.BucketAccounts)
-	if err == nil {
-		return kv, nil
-	}
-	if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("open bucket %s: %w", streams.BucketAccounts, err)
-	}
-	log.Debug("creating bucket", "bucket", streams.BucketAccounts)
-	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      streams.BucketAccounts,
-		Description: "the linked Microsoft 365 admin account",
-		History:     streams.DefaultKVHistory,
-		Storage:     jetstream.FileStorage,
-	})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		return js.KeyValue(ctx, streams.BucketAccounts)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create bucket %s: %w", streams.BucketAccounts, err)
-	}
-	return kv, nil
+	log.Debug("opening bucket", "bucket", streams.BucketAccounts)
+	// Created, if missing, as serve would: same settings, automatic replicas.
+	return streams.OpenBucket(ctx, js, streams.BucketAccounts, streams.Config{})
 }
 
 // newLinkDirectory builds a Graph directory client with an in-process token

@@ -32,6 +32,7 @@ type appConfig struct {
 	snow      serviceNowConfig
 	ingest    ingestConfig
 	worker    workerConfig
+	streams   streamsConfig
 	log       logConfig
 	adminAddr string
 
@@ -50,6 +51,7 @@ func (c *appConfig) flags(fs *pflag.FlagSet) {
 	c.snow.flags(fs)
 	c.ingest.flags(fs)
 	c.worker.flags(fs)
+	c.streams.flags(fs, productionStreams())
 	c.log.flags(fs)
 	fs.StringVar(&c.adminAddr, "admin-addr", ":9090", "admin listener: /healthz, /readyz, /metrics")
 	fs.BoolVar(&c.runIngest, "ingest", true, "run the HTTP ingest")
@@ -61,6 +63,9 @@ func (c *appConfig) validate() error {
 		return configError("--ingest and --worker", "are both false", "run at least one of them")
 	}
 	if err := c.log.validate(); err != nil {
+		return err
+	}
+	if err := c.streams.validate(c.worker); err != nil {
 		return err
 	}
 	if c.runIngest {
@@ -164,10 +169,7 @@ func (a *App) start(ctx context.Context, handlers handlerSet) error {
 	}
 	a.nc, a.js = nc, js
 	a.onClose(func(context.Context) error { nc.Close(); return nil })
-	a.res, err = streams.Ensure(ctx, a.js, streams.Config{
-		Concurrency:     cfg.worker.Concurrency,
-		DuplicateWindow: duplicateWindow(cfg.worker),
-	})
+	a.res, err = streams.Ensure(ctx, a.js, cfg.streams.config(cfg.worker))
 	if err != nil {
 		return fmt.Errorf("provision JetStream (stream %s, consumer %s, buckets): %w", streams.StreamName, streams.ConsumerName, err)
 	}

@@ -24,7 +24,8 @@ import (
 const testIngestToken = "test-token-0123456789abcdef"
 
 // startApp runs an App on loopback :0 ports against a private NATS server
-// with the given handlers, and stops it when the test ends.
+// (or cfg.nats.URL when set) with the given handlers, and stops it when the
+// test ends.
 func startApp(t *testing.T, cfg appConfig, handlers handlerSet) *App {
 	t.Helper()
 	return startAppTraced(t, cfg, handlers, nil)
@@ -33,8 +34,9 @@ func startApp(t *testing.T, cfg appConfig, handlers handlerSet) *App {
 // startAppTraced is startApp with the spans going to tp (nil: none).
 func startAppTraced(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.TracerProvider) *App {
 	t.Helper()
-	ns := testserver.NATS(t)
-	cfg.nats.URL = ns.ClientURL()
+	if cfg.nats.URL == "" {
+		cfg.nats.URL = testserver.NATS(t).ClientURL()
+	}
 	cfg.ingest.Addr, cfg.adminAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if len(cfg.ingest.Tokens) == 0 {
 		cfg.ingest.Tokens = []string{testIngestToken}

@@ -53,6 +53,7 @@ func newDevCmd(e *env) *cobra.Command {
 	listVar(fs, &c.app.ingest.Tokens, "ingest-tokens", "bearer tokens accepted by ingest, comma-separated (default: one is made and printed)")
 	c.app.ingest.policy.flags(fs)
 	c.app.worker.flags(fs)
+	c.app.streams.flags(fs, devStreams())
 	c.app.log.flags(fs)
 	_ = fs.Set("log-format", "text")
 	fs.Lookup("log-format").Changed = false

@@ -74,8 +74,8 @@ func (c *Cluster) start(i int) {
 // ESCALATOR_NATS_URL holds for a cluster.
 func (c *Cluster) URL() string {
 	urls := make([]string, len(c.opts))
-	for i, o := range c.opts {
-		urls[i] = fmt.Sprintf("nats://127.0.0.1:%d", o.Port)
+	for i := range c.opts {
+		urls[i] = c.ClientURL(i)
 	}
 	return strings.Join(urls, ",")
 }
@@ -117,6 +117,42 @@ func (c *Cluster) StreamLeader(stream string) int {
 	}
 	return -1
 }
+
+// ConsumerLeader is the index of the node leading consumer of stream
+// (global account), or -1 while it has none.
+func (c *Cluster) ConsumerLeader(stream, consumer string) int {
+	for i, s := range c.servers {
+		if s != nil && s.JetStreamIsConsumerLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream, consumer) {
+			return i
+		}
+	}
+	return -1
+}
+
+// StreamMsgs is the number of messages node i's own replica of stream
+// holds (global account), read from the node's JSZ; false when the node is
+// stopped or holds no replica.
+func (c *Cluster) StreamMsgs(i int, stream string) (uint64, bool) {
+	s := c.servers[i]
+	if s == nil {
+		return 0, false
+	}
+	jsz, err := s.Jsz(&server.JSzOptions{Account: server.DEFAULT_GLOBAL_ACCOUNT, Streams: true})
+	if err != nil {
+		return 0, false
+	}
+	for _, a := range jsz.AccountDetails {
+		for _, sd := range a.Streams {
+			if sd.Name == stream {
+				return sd.State.Msgs, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// ClientURL is node i's client URL alone.
+func (c *Cluster) ClientURL(i int) string { return fmt.Sprintf("nats://127.0.0.1:%d", c.opts[i].Port) }
 
 // StreamCurrent reports whether every running node that holds a replica of
 // stream has caught up with its leader.

@@ -52,4 +52,8 @@ func TestNATSClusterLosesAndRegainsANode(t *testing.T) {
 	if info.State.Msgs != 2 {
 		t.Fatalf("%d messages, want 2", info.State.Msgs)
 	}
+	c.waitFor("the restarted node's replica caught up", func() bool {
+		n, ok := c.StreamMsgs(leader, "R3")
+		return ok && n == 2
+	})
 }
