@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/escalator/escalator/internal/testserver"
 )
 
@@ -31,8 +33,11 @@ func TestFullStreamRefusesNewKeepsOld(t *testing.T) {
 	if refused == nil {
 		t.Fatal("100 events fit in a 4 KiB stream")
 	}
-	if !errors.Is(refused, ErrStreamFull) || !errors.Is(refused, ErrUnavailable) {
-		t.Fatalf("refusal %v: want ErrStreamFull and ErrUnavailable", refused)
+	// The server's refusal (JSStreamStoreFailed, which ingest answers
+	// with 503 "stream-full") comes through, wrapped as ErrUnavailable.
+	var apiErr *jetstream.APIError
+	if !errors.Is(refused, ErrUnavailable) || !errors.As(refused, &apiErr) || apiErr.ErrorCode != 10077 {
+		t.Fatalf("refusal %v: want ErrUnavailable around the server's JSStreamStoreFailed (10077)", refused)
 	}
 	info, err := res.Stream.Info(ctx)
 	if err != nil {

@@ -23,17 +23,6 @@ import (
 // may retry later, and ingest answers 503.
 var ErrUnavailable = errors.New("jetstream unavailable")
 
-// ErrStreamFull wraps a publish the stream refused to store because it is
-// at its size limit (it discards new messages, never old ones). It comes
-// together with ErrUnavailable: the caller retries once events age out or
-// the limit is raised.
-var ErrStreamFull = errors.New("stream full")
-
-// errCodeStoreFailed is the server's error code for a message the stream
-// would not store: its limits are reached and it discards new messages
-// (nats-server errors.json, JSStreamStoreFailedF).
-const errCodeStoreFailed jetstream.ErrorCode = 10077
-
 // Span attribute keys shared by the producer and the consumer side.
 const (
 	AttrMessagingSystem  = attribute.Key("messaging.system")
@@ -122,11 +111,6 @@ func (p *Publisher) Publish(ctx context.Context, ev *event.Event, opts ...Publis
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "publish failed")
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStoreFailed {
-			span.SetAttributes(AttrErrorType.String("stream_full"))
-			return nil, fmt.Errorf("publish event %s to %s: %w: %w: %w", ev.ID, subject, ErrUnavailable, ErrStreamFull, err)
-		}
 		span.SetAttributes(AttrErrorType.String("unavailable"))
 		return nil, fmt.Errorf("publish event %s to %s: %w: %w", ev.ID, subject, ErrUnavailable, err)
 	}
