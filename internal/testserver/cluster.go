@@ -39,6 +39,7 @@ func NATSCluster(t testing.TB, n int) *Cluster {
 		o.ServerName = fmt.Sprintf("n%d", i+1)
 		o.Port = freePort(t)
 		o.JetStream = true
+		o.JetStreamMaxStore = maxStore
 		o.StoreDir = t.TempDir()
 		o.Cluster.Name = "escalator-test"
 		o.Cluster.Host = "127.0.0.1"

@@ -11,6 +11,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// maxStore is the test servers' JetStream file storage limit. Streams
+// reserve their MaxBytes against it when they are created (10 GiB for the
+// event stream by default), so it is set high rather than left at 75% of
+// the free disk: tests must not fail on a machine with a small disk. Tests
+// store kilobytes.
+const maxStore = 1 << 40
+
 // NATS runs a JetStream-enabled nats-server on a free port for the life of the
 // test, with its store in the test's temporary directory.
 func NATS(t testing.TB) *server.Server {
@@ -18,6 +25,7 @@ func NATS(t testing.TB) *server.Server {
 	opts := natstest.DefaultTestOptions
 	opts.Port = freePort(t)
 	opts.JetStream = true
+	opts.JetStreamMaxStore = maxStore
 	opts.StoreDir = t.TempDir()
 	srv := natstest.RunServer(&opts)
 	t.Cleanup(srv.Shutdown)
@@ -35,6 +43,7 @@ func RestartNATS(t testing.TB, srv *server.Server) *server.Server {
 	}
 	opts.Port, _ = strconv.Atoi(u.Port())
 	opts.JetStream = true
+	opts.JetStreamMaxStore = maxStore
 	// The store dir the server reports ends in "jetstream", which the server
 	// appends again: hand it the parent.
 	opts.StoreDir = trimJetStreamDir(srv.StoreDir())
