@@ -68,6 +68,10 @@ func (e *env) startEmbedded() error {
 	srv, err := server.NewServer(&server.Options{
 		ServerName: "escalator-load", Host: "127.0.0.1", Port: server.RANDOM_PORT,
 		JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true,
+		// The streams' size limits (10 GiB by default) are reserved against
+		// the store limit, which defaults to 75% of the free disk: a
+		// throwaway server takes a large one so the tool runs on a small disk.
+		JetStreamMaxStore: 1 << 40,
 	})
 	if err != nil {
 		return fmt.Errorf("embedded nats: %w", err)
