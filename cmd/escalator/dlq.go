@@ -88,14 +88,16 @@ func runDLQList(ctx context.Context, e *env, c dlqConfig) error {
 		return err
 	}
 	if c.output == "json" {
-		enc := json.NewEncoder(e.stdout)
+		// One JSON array, [] when there is none: what a script can parse
+		// whatever the count.
+		list := make([]replay.DeadLetter, 0, len(dls))
 		for _, d := range dls {
 			d.Header = nil // list: the summary; `dlq show` has every header
-			if err := enc.Encode(d); err != nil {
-				return err
-			}
+			list = append(list, d)
 		}
-		return nil
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
 	}
 	if len(dls) == 0 {
 		e.printf("no dead letters\n")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -34,7 +35,7 @@ func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
 			return
 		}
 		if err := f.Value.Set(value); err != nil {
-			firstErr = fmt.Errorf("%s=%q is not valid: %v", name, printable(f, value), err)
+			firstErr = errors.New(name + ": " + valueProblem(f, value, err))
 		}
 	})
 	return firstErr

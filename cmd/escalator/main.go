@@ -20,7 +20,15 @@ func main() { os.Exit(run()) }
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := newRoot(os.Stdout, os.Stderr, os.Getenv)
+	return execute(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}, os.Args[1:])
+}
+
+// execute runs the command line args over e and returns the exit status:
+// 0, the status a command chose (exitCode), or 1 with the error on one
+// line of stderr.
+func execute(ctx context.Context, e *env, args []string) int {
+	root := newRootEnv(e)
+	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
@@ -29,7 +37,7 @@ func run() int {
 	if errors.As(err, &ec) {
 		return int(ec)
 	}
-	fmt.Fprintln(os.Stderr, "escalator:", err)
+	fmt.Fprintln(e.stderr, "escalator:", err)
 	return 1
 }
 

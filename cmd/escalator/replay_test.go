@@ -179,6 +179,10 @@ func TestDLQCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "no dead letters") {
 		t.Fatalf("empty list: %v\n%s", err, out)
 	}
+	out, err = runCmd(t, newDLQCmd, "list", "--nats-url", url, "--output", "json")
+	if err != nil || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("empty list as json: %v, want [], got %q", err, out)
+	}
 	body, _ := replayEvent("x1", event.TypeEscalation).Marshal()
 	msg := &nats.Msg{Subject: streams.DLQSubject(event.SubjectEscalation), Data: body, Header: nats.Header{}}
 	msg.Header.Set(streams.HeaderOrigSubject, event.SubjectEscalation)
@@ -201,8 +205,8 @@ func TestDLQCommands(t *testing.T) {
 		}
 	}
 	out, err = runCmd(t, newDLQCmd, "list", "--nats-url", url, "--output", "json")
-	var d replay.DeadLetter
-	if err != nil || json.Unmarshal([]byte(out), &d) != nil || d.Seq != 1 || d.OrigSeq != 42 || d.Deliveries != 6 {
+	var ds []replay.DeadLetter
+	if err != nil || json.Unmarshal([]byte(out), &ds) != nil || len(ds) != 1 || ds[0].Seq != 1 || ds[0].OrigSeq != 42 || ds[0].Deliveries != 6 {
 		t.Errorf("list json: %v\n%s", err, out)
 	}
 	out, err = runCmd(t, newDLQCmd, "show", "1", "--nats-url", url)

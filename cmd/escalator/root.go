@@ -12,10 +12,18 @@ import (
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// environ lists the environment ("NAME=value"), for the warning about
+	// unknown ESCALATOR_* variables; nil: no warning.
+	environ func() []string
 }
 
 func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+	return newRootEnv(&env{stdout: stdout, stderr: stderr, getenv: getenv})
+}
+
+// newRootEnv is the command tree over e.
+func newRootEnv(e *env) *cobra.Command {
+	getenv := e.getenv
 	root := &cobra.Command{
 		Use:           "escalator",
 		Short:         "Connect ServiceNow incidents to Microsoft 365 support",
@@ -23,11 +31,12 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			e.warnUnknownVariables(cmd.Root())
 			return applyEnv(cmd, getenv)
 		},
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
 	root.AddCommand(
 		newVersionCmd(e),
 		newSimCmd(e),
@@ -39,7 +48,19 @@ func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Comman
 		newReplayCmd(e),
 		newDLQCmd(e),
 	)
+	finishTree(root)
 	return root
+}
+
+// warnUnknownVariables writes a warning for each ESCALATOR_* variable that
+// no command reads (a misspelling, most likely).
+func (e *env) warnUnknownVariables(root *cobra.Command) {
+	if e.environ == nil {
+		return
+	}
+	for _, w := range unknownVariables(e.environ(), knownVariables(root)) {
+		fmt.Fprintln(e.stderr, "escalator:", w)
+	}
 }
 
 // logger builds the process logger from the log flags.

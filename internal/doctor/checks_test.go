@@ -28,7 +28,8 @@ func TestCorrectSetupPasses(t *testing.T) {
 	expect(t, rep, map[string]want{
 		doctor.NameAccount: {status: doctor.Pass, detail: sim.DefaultAdminUPN + " (Global Administrator)"},
 		doctor.NameSNWrite: {status: doctor.Pass, detail: "wrote correlation_id of INC"},
-		doctor.NameTestEnv: {status: doctor.Pass, detail: "production: cases are real"},
+		// The fixture's endpoints are the simulator, and doctor says so.
+		doctor.NameTestEnv: {status: doctor.Pass, detail: "simulator: the endpoints are Escalator's simulator"},
 		doctor.NameRedis:   {status: doctor.Pass, detail: "encrypted round trip"},
 	})
 }

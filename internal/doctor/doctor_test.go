@@ -157,15 +157,37 @@ func TestConfigurationCheck(t *testing.T) {
 		{status: Pass, detail: "every setting is present and well-formed"},
 		{problems: []string{"ESCALATOR_TENANT is not set: set it", "ESCALATOR_CLIENT_ID is not set: set it"},
 			warnings: []string{"ESCALATOR_INGEST_TOKENS is not set: set some"},
-			status:   Fail, detail: "2 problems: ESCALATOR_TENANT, ESCALATOR_CLIENT_ID",
+			status:   Fail, detail: "2 problems and 1 warning: ESCALATOR_TENANT, ESCALATOR_CLIENT_ID, ESCALATOR_INGEST_TOKENS",
 			fix: "ESCALATOR_TENANT is not set: set it\nESCALATOR_CLIENT_ID is not set: set it\nESCALATOR_INGEST_TOKENS is not set: set some"},
 		{warnings: []string{"ESCALATOR_INGEST_TOKENS is not set: set some"}, status: Warn,
-			detail: "1 problem: ESCALATOR_INGEST_TOKENS", fix: "ESCALATOR_INGEST_TOKENS is not set: set some"},
+			detail: "1 warning: ESCALATOR_INGEST_TOKENS", fix: "ESCALATOR_INGEST_TOKENS is not set: set some"},
 	}
 	for _, tt := range tests {
 		r := ConfigurationCheck(tt.problems, tt.warnings).Run(context.Background())
 		if r.Status != tt.status || r.Detail != tt.detail || r.Fix != tt.fix {
 			t.Errorf("got %+v, want %s %q %q", r, tt.status, tt.detail, tt.fix)
+		}
+	}
+}
+
+// TestEnvironmentCheckSaysSimulator: an answer from the simulator makes the
+// last check say "simulator", never "production: cases are real".
+func TestEnvironmentCheckSaysSimulator(t *testing.T) {
+	yes, no := func() bool { return true }, func() bool { return false }
+	tests := []struct {
+		test      bool
+		simulated func() bool
+		want      string
+	}{
+		{false, nil, "production: cases are real"},
+		{false, no, "production: cases are real"},
+		{true, no, "test environment: cases are marked test, severity minimal"},
+		{false, yes, "simulator: the endpoints are Escalator's simulator, no case is real"},
+		{true, yes, "simulator: the endpoints are Escalator's simulator, no case is real; test environment: cases are marked test, severity minimal"},
+	}
+	for _, tt := range tests {
+		if r := TestEnvironmentCheck(tt.test, tt.simulated).Run(context.Background()); r.Status != Pass || r.Detail != tt.want {
+			t.Errorf("test %v, simulated %v: %s %q, want PASS %q", tt.test, tt.simulated != nil && tt.simulated(), r.Status, r.Detail, tt.want)
 		}
 	}
 }

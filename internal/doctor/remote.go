@@ -3,6 +3,7 @@ package doctor
 import (
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -12,6 +13,7 @@ import (
 	"github.com/escalator/escalator/health"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/sim"
 	"github.com/escalator/escalator/internal/token"
 )
 
@@ -63,6 +65,9 @@ type ServiceNowConfig struct {
 type Remote struct {
 	cache   *token.Cache
 	timeout time.Duration
+	// simulated is set by the first answer that carries the simulator's
+	// header (sim.Header).
+	simulated atomic.Bool
 }
 
 // NewRemote returns a Remote whose requests are bounded by timeout (zero:
@@ -90,12 +95,32 @@ func (r *Remote) HTTPClient(name string) *http.Client {
 	return outbound.NewClient(outbound.Options{
 		Name: name, Timeout: r.timeout, MaxAttempts: 2, MaxElapsed: r.timeout,
 		TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: metricnoop.NewMeterProvider(),
+		Transport: simulatorSpotter{base: http.DefaultTransport.(*http.Transport).Clone(), seen: &r.simulated},
 	})
+}
+
+// Simulated reports whether any answer so far came from Escalator's
+// simulator: doctor then says so rather than "production".
+func (r *Remote) Simulated() bool { return r.simulated.Load() }
+
+// simulatorSpotter notes answers that carry the simulator's header.
+type simulatorSpotter struct {
+	base http.RoundTripper
+	seen *atomic.Bool
+}
+
+func (t simulatorSpotter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err == nil && resp.Header.Get(sim.Header) != "" {
+		t.seen.Store(true)
+	}
+	return resp, err
 }
 
 // Microsoft fills s.Entra, s.Graph, s.Support (when c.Support is set) and
 // s.Account's directory.
 func (r *Remote) Microsoft(s *Setup, c MicrosoftConfig) error {
+	s.Simulator = r.Simulated
 	entra := func(resource string) (*token.Entra, error) {
 		return token.NewEntra(token.EntraConfig{
 			LoginURL: c.LoginURL, Tenant: c.Tenant, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
@@ -148,6 +173,7 @@ func (r *Remote) Microsoft(s *Setup, c MicrosoftConfig) error {
 
 // ServiceNow fills s.ServiceNow and s.Access.
 func (r *Remote) ServiceNow(s *Setup, c ServiceNowConfig) error {
+	s.Simulator = r.Simulated
 	sn := &ServiceNow{User: c.User, CaseField: c.CaseField, SkipWrite: c.SkipWrite,
 		Table: &Table{InstanceURL: c.URL, User: c.User, Password: c.Password, HTTPClient: r.HTTPClient("servicenow")}}
 	if sn.CaseField == "" {

@@ -56,6 +56,9 @@ type Setup struct {
 	Redis *Redis
 
 	TestEnvironment bool
+	// Simulator reports whether an answer so far came from Escalator's
+	// simulator (Remote sets it); nil: never.
+	Simulator func() bool
 	// Timeout bounds each check; zero means DefaultTimeout.
 	Timeout time.Duration
 }
@@ -117,7 +120,7 @@ func Checks(s Setup) []Check {
 		js.ResourcesCheck(),
 		account.Check(ifMissing(s.Account == nil || s.Account.Directory == nil, NameStreams, NameCredentials)...),
 		redis,
-		TestEnvironmentCheck(s.TestEnvironment),
+		TestEnvironmentCheck(s.TestEnvironment, s.Simulator),
 	}
 	for i := range checks {
 		checks[i].Timeout = s.Timeout
@@ -133,39 +136,59 @@ func withNeeds(c Check, needs ...string) Check {
 
 // ConfigurationCheck reports every configuration problem at once, not only
 // the first: FAIL with one problem per line of the fix, WARN for warnings
-// alone, else PASS.
+// alone, else PASS. The detail counts every line of the fix.
 func ConfigurationCheck(problems, warnings []string) Check {
 	return Check{Name: NameConfig, Run: func(context.Context) Result {
 		switch {
 		case len(problems) > 0:
-			return Failed(strings.Join(slices.Concat(problems, warnings), "\n"), "%s", summary(problems))
+			return Failed(strings.Join(slices.Concat(problems, warnings), "\n"), "%s", summary(problems, warnings))
 		case len(warnings) > 0:
-			return Warned(strings.Join(warnings, "\n"), "%s", summary(warnings))
+			return Warned(strings.Join(warnings, "\n"), "%s", summary(nil, warnings))
 		}
 		return Passed("every setting is present and well-formed")
 	}}
 }
 
-// summary counts the items and names their variables: each item starts
-// with the variable it is about.
-func summary(items []string) string {
+// summary counts the problems and the warnings and names their variables:
+// each item starts with the variable it is about.
+func summary(problems, warnings []string) string {
+	items := slices.Concat(problems, warnings)
 	vars := make([]string, 0, len(items))
 	for _, it := range items {
 		v, _, _ := strings.Cut(strings.TrimSpace(it), " ")
 		vars = append(vars, v)
 	}
-	noun := "problems"
-	if len(items) == 1 {
-		noun = "problem"
+	var counts []string
+	if len(problems) > 0 {
+		counts = append(counts, plural(len(problems), "problem"))
 	}
-	return fmt.Sprintf("%d %s: %s", len(items), noun, strings.Join(vars, ", "))
+	if len(warnings) > 0 {
+		counts = append(counts, plural(len(warnings), "warning"))
+	}
+	return fmt.Sprintf("%s: %s", strings.Join(counts, " and "), strings.Join(vars, ", "))
 }
 
-// TestEnvironmentCheck shows ESCALATOR_TEST_ENVIRONMENT; it always passes.
-func TestEnvironmentCheck(test bool) Check {
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// TestEnvironmentCheck shows ESCALATOR_TEST_ENVIRONMENT, and whether the
+// endpoints are Escalator's simulator (simulated, when not nil, says so
+// once the other checks have called them); it always passes.
+func TestEnvironmentCheck(test bool, simulated func() bool) Check {
 	return Check{Name: NameTestEnv, Run: func(context.Context) Result {
+		const testEnv = "test environment: cases are marked test, severity minimal"
+		if simulated != nil && simulated() {
+			if test {
+				return Passed("simulator: the endpoints are Escalator's simulator, no case is real; " + testEnv)
+			}
+			return Passed("simulator: the endpoints are Escalator's simulator, no case is real")
+		}
 		if test {
-			return Passed("test environment: cases are marked test, severity minimal")
+			return Passed(testEnv)
 		}
 		return Passed("production: cases are real")
 	}}

@@ -143,10 +143,16 @@ func (s *Server) routes() {
 	s.controlRoutes()
 }
 
+// Header is on every answer of the simulator's APIs, so that a client can
+// tell it from the real services (doctor says "simulator", not
+// "production").
+const Header = "Escalator-Simulator"
+
 // api registers an API route: counted, subject to faults. A Table API
 // route counts under its table's name ("GET /api/now/table/incident/{sys_id}").
 func (s *Server) api(fam family, pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(Header, "1")
 		route := pattern
 		if t := r.PathValue("table"); tableName.MatchString(t) {
 			route = strings.Replace(pattern, "{table}", t, 1)
