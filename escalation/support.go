@@ -50,8 +50,12 @@ type SupportConfig struct {
 	Tokens outbound.TokenSource
 	// HTTPClient defaults to outbound.NewClient(outbound.Options{Name: "arm"}).
 	HTTPClient *http.Client
-	// PollInterval is the wait between polls of an asynchronous operation
-	// when the answer has no Retry-After. Default 5s.
+	// PollFirst is the wait before the first poll of an asynchronous
+	// operation whose answer has no Retry-After; each further wait doubles,
+	// up to PollInterval. Default 250ms (at most PollInterval).
+	PollFirst time.Duration
+	// PollInterval is the longest wait between polls when the answer has no
+	// Retry-After. Default 5s.
 	PollInterval time.Duration
 	// PollTimeout bounds the polling of one operation. Default 5m.
 	PollTimeout time.Duration
@@ -65,6 +69,7 @@ type SupportClient struct {
 	arm    *url.URL
 	sub    string
 	armAPI outbound.Caller
+	first  time.Duration
 	poll   time.Duration
 	limit  time.Duration
 	clock  SupportClock
@@ -85,12 +90,16 @@ func NewSupportClient(cfg SupportConfig) (*SupportClient, error) {
 	if err != nil || (arm.Scheme != "https" && arm.Scheme != "http") || arm.Host == "" {
 		return nil, fmt.Errorf("support client: ARM URL %q must be an absolute http(s) URL (ESCALATOR_ARM_URL)", cfg.ARMURL)
 	}
-	if cfg.PollInterval < 0 || cfg.PollTimeout < 0 {
-		return nil, fmt.Errorf("support client: negative poll interval %s or timeout %s", cfg.PollInterval, cfg.PollTimeout)
+	if cfg.PollFirst < 0 || cfg.PollInterval < 0 || cfg.PollTimeout < 0 {
+		return nil, fmt.Errorf("support client: negative first poll %s, poll interval %s or timeout %s", cfg.PollFirst, cfg.PollInterval, cfg.PollTimeout)
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 5 * time.Second
 	}
+	if cfg.PollFirst == 0 {
+		cfg.PollFirst = 250 * time.Millisecond
+	}
+	cfg.PollFirst = min(cfg.PollFirst, cfg.PollInterval)
 	if cfg.PollTimeout == 0 {
 		cfg.PollTimeout = 5 * time.Minute
 	}
@@ -102,7 +111,7 @@ func NewSupportClient(cfg SupportConfig) (*SupportClient, error) {
 	}
 	armAPI := outbound.Caller{Client: cfg.HTTPClient, Tokens: cfg.Tokens, Peer: "arm", MaxBody: supportMaxAnswer}
 	return &SupportClient{arm: arm, sub: cfg.SubscriptionID, armAPI: armAPI,
-		poll: cfg.PollInterval, limit: cfg.PollTimeout, clock: cfg.Clock}, nil
+		first: cfg.PollFirst, poll: cfg.PollInterval, limit: cfg.PollTimeout, clock: cfg.Clock}, nil
 }
 
 // CreateTicket files ticket name with p, waiting for the asynchronous

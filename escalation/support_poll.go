@@ -24,9 +24,11 @@ type operationStatus struct {
 // await follows the asynchronous operation a 202 answer started: the
 // Azure-AsyncOperation URL when there is one (status InProgress until
 // Succeeded, Failed or Canceled), else the Location URL (202 until done).
-// Each wait is the answer's Retry-After, or PollInterval. It gives up after
-// PollTimeout with a transient error: the operation may still land, and a
-// retried create then finds the ticket.
+// Each wait is the last answer's Retry-After, else the next step of the
+// schedule pollWait gives (250 ms, 500 ms, 1 s, … up to PollInterval): most
+// operations finish within a second, so the first polls come soon. It
+// gives up after PollTimeout with a transient error: the operation may still
+// land, and a retried create then finds the ticket.
 func (c *SupportClient) await(ctx context.Context, accepted http.Header) error {
 	async := accepted.Get("Azure-AsyncOperation")
 	loc := accepted.Get("Location")
@@ -34,8 +36,9 @@ func (c *SupportClient) await(ctx context.Context, accepted http.Header) error {
 		return nil // nothing to follow: the resource is read next
 	}
 	deadline := c.clock.Now().Add(c.limit)
-	wait := c.delay(accepted)
-	for {
+	last := accepted
+	for n := 0; ; n++ {
+		wait := c.pollWait(last, n)
 		if c.clock.Now().Add(wait).After(deadline) {
 			return fault.AsTransient(fmt.Errorf("operation still running after %s", c.limit), c.poll)
 		}
@@ -47,9 +50,9 @@ func (c *SupportClient) await(ctx context.Context, accepted http.Header) error {
 		var done bool
 		var err error
 		if async != "" {
-			done, wait, err = c.pollAsync(ctx, async)
+			done, last, err = c.pollAsync(ctx, async)
 		} else {
-			done, wait, loc, err = c.pollLocation(ctx, loc)
+			done, last, loc, err = c.pollLocation(ctx, loc)
 		}
 		if err != nil || done {
 			return err
@@ -57,19 +60,18 @@ func (c *SupportClient) await(ctx context.Context, accepted http.Header) error {
 	}
 }
 
-func (c *SupportClient) pollAsync(ctx context.Context, u string) (bool, time.Duration, error) {
+func (c *SupportClient) pollAsync(ctx context.Context, u string) (bool, http.Header, error) {
 	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return false, 0, fmt.Errorf("poll operation: %w", err)
+		return false, nil, fmt.Errorf("poll operation: %w", err)
 	}
-	wait := c.delay(ans.Header)
 	var st operationStatus
 	if err := decodeAnswer(ans, &st); err != nil {
-		return false, 0, fmt.Errorf("poll operation: %w", err)
+		return false, nil, fmt.Errorf("poll operation: %w", err)
 	}
 	switch {
 	case strings.EqualFold(st.Status, "Succeeded"):
-		return true, 0, nil
+		return true, nil, nil
 	case strings.EqualFold(st.Status, "Failed"), strings.EqualFold(st.Status, "Canceled"):
 		e := &ARMError{Code: st.Status, Message: "operation " + strings.ToLower(st.Status)}
 		if st.Error != nil {
@@ -78,30 +80,36 @@ func (c *SupportClient) pollAsync(ctx context.Context, u string) (bool, time.Dur
 		if e.Code == "" {
 			e.Code = st.Status
 		}
-		return true, 0, fmt.Errorf("operation %s: %w", strings.ToLower(st.Status), e)
+		return true, nil, fmt.Errorf("operation %s: %w", strings.ToLower(st.Status), e)
 	default: // InProgress, Accepted, Running, …
-		return false, wait, nil
+		return false, ans.Header, nil
 	}
 }
 
-func (c *SupportClient) pollLocation(ctx context.Context, u string) (bool, time.Duration, string, error) {
+func (c *SupportClient) pollLocation(ctx context.Context, u string) (bool, http.Header, string, error) {
 	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return false, 0, u, fmt.Errorf("poll operation: %w", err)
+		return false, nil, u, fmt.Errorf("poll operation: %w", err)
 	}
 	if ans.StatusCode != http.StatusAccepted {
-		return true, 0, u, nil
+		return true, nil, u, nil
 	}
 	if next := ans.Header.Get("Location"); next != "" {
 		u = next
 	}
-	return false, c.delay(ans.Header), u, nil
+	return false, ans.Header, u, nil
 }
 
-// delay is the answer's Retry-After, else PollInterval.
-func (c *SupportClient) delay(h http.Header) time.Duration {
+// pollWait is the wait before poll n (0: the first): h's Retry-After when
+// it has one (at most PollTimeout), else PollFirst doubled n times, at most
+// PollInterval.
+func (c *SupportClient) pollWait(h http.Header, n int) time.Duration {
 	if d, ok := outbound.ParseRetryAfter(h.Get("Retry-After"), c.clock.Now()); ok {
 		return min(d, c.limit)
 	}
-	return c.poll
+	d := c.first
+	for i := 0; i < n && d < c.poll; i++ {
+		d *= 2
+	}
+	return min(d, c.poll)
 }

@@ -201,8 +201,8 @@ func TestCreateTicketPollsAsyncOperation(t *testing.T) {
 		!got.Properties.CreatedDate.Equal(time.Date(2020, 3, 20, 21, 36, 18, 0, time.UTC)) {
 		t.Errorf("ticket = %+v", got)
 	}
-	if w, want := clock.recorded(), []time.Duration{500 * time.Millisecond, 2 * time.Second, 3 * time.Second}; !equalDurations(w, want) {
-		t.Errorf("waits = %v, want %v (Retry-After, else the poll interval)", w, want)
+	if w, want := clock.recorded(), []time.Duration{500 * time.Millisecond, 500 * time.Millisecond, 3 * time.Second}; !equalDurations(w, want) {
+		t.Errorf("waits = %v, want %v (Retry-After, else the second step of the schedule)", w, want)
 	}
 
 	reqs := a.requests()
@@ -257,7 +257,7 @@ func TestCreateTicketPollsLocation(t *testing.T) {
 	if got.Existing || got.Properties.SupportTicketID != "119120321001170" {
 		t.Errorf("ticket = %+v", got)
 	}
-	if w := clock.recorded(); !equalDurations(w, []time.Duration{2 * time.Second, time.Second}) {
+	if w := clock.recorded(); !equalDurations(w, []time.Duration{250 * time.Millisecond, time.Second}) {
 		t.Errorf("waits = %v", w)
 	}
 }
@@ -347,8 +347,38 @@ func TestCreateTicketPollTimeout(t *testing.T) {
 	if err == nil || fault.Classify(err) != fault.Transient {
 		t.Fatalf("err = %v, want transient", err)
 	}
-	if n := len(clock.recorded()); n != 30 { // 1m of 2s polls
-		t.Errorf("%d polls, want 30", n)
+	// 250 ms, 500 ms, 1 s, then 2 s (the interval) until the minute is up.
+	if n := len(clock.recorded()); n != 32 {
+		t.Errorf("%d polls (%v), want 32", n, clock.recorded())
+	}
+}
+
+// TestCreateTicketPollSchedule: without Retry-After the polls come after
+// 250 ms, 500 ms, 1 s, 2 s, 4 s, then every PollInterval (5 s by default),
+// so an operation that takes a second is seen done within about a second.
+func TestCreateTicketPollSchedule(t *testing.T) {
+	a := newSupARM(t)
+	ticketPath := supPrefix + "/supportTickets/testticket"
+	a.on("PUT", ticketPath, supJSON(http.StatusAccepted, "", "Azure-AsyncOperation", a.opURL("operationsStatus", "op5")))
+	inProgress := supJSON(200, supFixture(t, "operation_in_progress.json"))
+	a.on("GET", supPrefix+"/operationsStatus/op5", sequence(inProgress, inProgress, inProgress, inProgress, inProgress, inProgress,
+		supJSON(200, supFixture(t, "operation_succeeded.json"))))
+	a.on("GET", ticketPath, supJSON(200, supFixture(t, "ticket_created.json")))
+	clock := &supClock{}
+	c, err := escalation.NewSupportClient(escalation.SupportConfig{
+		ARMURL: a.srv.URL, SubscriptionID: supSub, Tokens: supTokens{}, Clock: clock,
+		HTTPClient: outbound.NewClient(outbound.Options{Name: "arm", MaxAttempts: 2, InitialBackoff: time.Millisecond}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateTicket(context.Background(), "testticket", exampleProperties(t)); err != nil {
+		t.Fatal(err)
+	}
+	ms := time.Millisecond
+	want := []time.Duration{250 * ms, 500 * ms, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+	if w := clock.recorded(); !equalDurations(w, want) {
+		t.Errorf("waits = %v, want %v", w, want)
 	}
 }
 

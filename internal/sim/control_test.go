@@ -46,14 +46,14 @@ func TestStateShape(t *testing.T) {
 		}
 	}
 	tk := m["tickets"].([]any)[0].(map[string]any)
-	if keys(tk) != "name,properties" || tk["name"] != "escalator-inc0010023" {
+	if keys(tk) != "communications,name,properties" || tk["name"] != "escalator-inc0010023" {
 		t.Fatalf("ticket %v", tk)
 	}
 	if tk["properties"].(map[string]any)["title"] == "" {
 		t.Fatal("ticket properties empty")
 	}
 	in := m["incidents"].([]any)[0].(map[string]any)
-	if keys(in) != "correlation_id,number,short_description,state,sys_id,work_notes" || in["sys_id"] != DefaultIncidentSysID {
+	if keys(in) != "close_code,correlation_id,number,short_description,state,state_changes,sys_id,work_notes" || in["sys_id"] != DefaultIncidentSysID {
 		t.Fatalf("incident %v", in)
 	}
 	wn := in["work_notes"].([]any)[0].(map[string]any)

@@ -43,6 +43,8 @@ type Server struct {
 	tickets  []*ticket
 	ops      map[string]*operation
 	tables   map[string]*snowTable // the ServiceNow instance, by table name
+	// stateLog holds each incident's state changes (by sys_id), for State.
+	stateLog map[string][]StateChange
 	seq      int                   // counter for ids (tickets, ops)
 	incNum   int                   // next incident number
 }
@@ -58,9 +60,12 @@ func New(cfg Config) *Server {
 		tokens: map[string]tokenInfo{},
 		ops:    map[string]*operation{},
 		tables: map[string]*snowTable{},
+
+		stateLog: map[string][]StateChange{},
 	}
 	s.reseedLocked(cfg.Seed)
 	s.seed(cfg.Now().UTC().Truncate(time.Second))
+	clear(s.stateLog) // the seed is the instance's history, not a change
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s

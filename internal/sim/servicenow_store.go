@@ -117,6 +117,7 @@ func (s *Server) updateLocked(table string, row record, fields map[string]any, u
 func (s *Server) writeLocked(table string, row record, fields map[string]any, user string, now time.Time) {
 	ts := now.Format(snowTime)
 	sp := spec(table)
+	before := row["state"]
 	for k, v := range fields {
 		if !fieldName.MatchString(k) || systemField[k] || (table == "incident" && k == "number") {
 			continue
@@ -133,6 +134,10 @@ func (s *Server) writeLocked(table string, row record, fields map[string]any, us
 	}
 	if st, ok := fields["state"]; ok && table == "incident" {
 		incidentStateChanged(row, snowString(st), ts)
+		if row["state"] != before {
+			s.stateLog[row["sys_id"]] = append(s.stateLog[row["sys_id"]],
+				StateChange{From: before, To: row["state"], SysCreatedOn: ts, SysCreatedBy: user})
+		}
 	}
 	row["sys_updated_on"], row["sys_updated_by"] = ts, user
 }
