@@ -45,8 +45,8 @@ type Server struct {
 	tables   map[string]*snowTable // the ServiceNow instance, by table name
 	// stateLog holds each incident's state changes (by sys_id), for State.
 	stateLog map[string][]StateChange
-	seq      int                   // counter for ids (tickets, ops)
-	incNum   int                   // next incident number
+	seq      int // counter for ids (tickets, ops)
+	incNum   int // next incident number
 }
 
 // New returns a simulator seeded with the default tenant, users, service
