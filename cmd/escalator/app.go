@@ -123,6 +123,9 @@ type App struct {
 	remotes *remotes
 	// checks are readiness checks the handlers add.
 	checks []admin.Check
+	// reporters hear each message's outcome before it is settled (the
+	// outbox write-back, dev's line per event); the handlers add them.
+	reporters reporters
 	// background runs beside the worker until ctx ends (snapshot, ticks).
 	background []func(context.Context) error
 
@@ -185,6 +188,7 @@ func (a *App) start(ctx context.Context, handlers handlerSet) error {
 			Concurrency:    cfg.worker.Concurrency,
 			MaxDeliver:     streams.DefaultMaxDeliver,
 			BackoffInitial: cfg.retryInitial,
+			Reporter:       a.reporters.reporter(),
 			Logger:         log,
 			TracerProvider: tel.TracerProvider,
 			MeterProvider:  tel.MeterProvider,

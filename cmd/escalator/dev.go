@@ -29,6 +29,9 @@ type devConfig struct {
 	data     string
 	simAddr  string
 	natsAddr string
+
+	keep, reset bool // see prepareDevData
+	traces      bool // spans to the console
 }
 
 func newDevCmd(e *env) *cobra.Command {
@@ -37,8 +40,10 @@ func newDevCmd(e *env) *cobra.Command {
 		Use:   "dev",
 		Short: "Everything in one process for a first run: embedded NATS, simulator, ingest, worker",
 		Long: "Runs an embedded NATS server with JetStream (data in --data), the simulator of\n" +
-			"Microsoft and ServiceNow, ingest, worker and admin listener, all on loopback, with\n" +
-			"traces printed to the console. Prints a ready curl that posts an example event.",
+			"Microsoft and ServiceNow, ingest, worker and admin listener, all on loopback, and\n" +
+			"prints a ready curl that posts an example event, then one line per handled event.\n" +
+			"Every start is fresh (NATS's data is removed, as the simulator starts from its seed)\n" +
+			"unless --keep; the ingest token is kept in --data until --reset.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDev(cmd.Context(), e, c)
@@ -50,6 +55,7 @@ func newDevCmd(e *env) *cobra.Command {
 	fs.StringVar(&c.natsAddr, "dev-nats-addr", "127.0.0.1:14222", "embedded NATS listener")
 	fs.StringVar(&c.app.ingest.Addr, "ingest-addr", "127.0.0.1:8080", "ingest listener")
 	fs.StringVar(&c.app.adminAddr, "admin-addr", "127.0.0.1:9090", "admin listener")
+	devModeFlags(fs, &c)
 	listVar(fs, &c.app.ingest.Tokens, "ingest-tokens", "bearer tokens accepted by ingest, comma-separated (default: one is made and printed)")
 	c.app.ingest.policy.flags(fs)
 	c.app.worker.flags(fs)
@@ -65,8 +71,13 @@ func runDev(ctx context.Context, e *env, c devConfig) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.data, 0o700); err != nil {
-		return fmt.Errorf("--data %s: %w", c.data, err)
+	// A second dev on the same data would lose its store: a taken NATS
+	// port fails before anything is removed.
+	if err := natsAddrFree(c.natsAddr); err != nil {
+		return err
+	}
+	if err := prepareDevData(c.data, c.keep, c.reset); err != nil {
+		return err
 	}
 	ns, err := startEmbeddedNATS(c.natsAddr, c.data)
 	if err != nil {
@@ -80,11 +91,17 @@ func runDev(ctx context.Context, e *env, c devConfig) error {
 			"stop what uses that port (another `escalator dev` or `escalator sim`?), or choose a free address with ESCALATOR_DEV_SIM_ADDR or --dev-sim-addr")
 	}
 	defer simLn.Close()
-	simulator := sim.New(sim.Config{})
+	// Support operations succeed at their first poll: the first escalation
+	// is done in about a second.
+	simulator := sim.New(sim.Config{AsyncPolls: -1})
 	simURL := "http://" + simLn.Addr().String()
 
 	if len(c.app.ingest.Tokens) == 0 {
-		c.app.ingest.Tokens = []string{"dev-" + randomHex(16)}
+		tok, err := devToken(c.data)
+		if err != nil {
+			return err
+		}
+		c.app.ingest.Tokens = []string{tok}
 	}
 	c.app.nats.URL = ns.ClientURL()
 	c.app.microsoft = microsoftConfig{
@@ -110,8 +127,9 @@ func runDev(ctx context.Context, e *env, c devConfig) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return simulator.Serve(ctx, simLn) })
 	g.Go(func() error {
-		return runApp(ctx, e, c.app, "console", productionHandlers, func(a *App) {
+		return runApp(ctx, e, c.app, devTraces(c), devHandlers(e), func(a *App) {
 			printDevBanner(e, c, a, simURL, examples, envFile)
+			printDevMode(e, c)
 		})
 	})
 	err = g.Wait()
@@ -148,12 +166,9 @@ func startEmbeddedNATS(addr, data string) (*server.Server, error) {
 	// The embedded server only logs a taken port (it has no logger here) and
 	// never becomes ready: find out first, and say so at once.
 	if p > 0 {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, configError("ESCALATOR_DEV_NATS_ADDR", fmt.Sprintf("cannot listen on %s (%v)", addr, err),
-				"is another `escalator dev` or a NATS server running? stop it, or choose a free address with ESCALATOR_DEV_NATS_ADDR or --dev-nats-addr")
+		if err := natsAddrFree(addr); err != nil {
+			return nil, err
 		}
-		_ = ln.Close()
 	}
 	ns, err := server.NewServer(&server.Options{
 		ServerName: "escalator-dev", Host: host, Port: p,
