@@ -19,7 +19,7 @@ import (
 // terminal, in place of the console spans, saying what became of it and
 // the trace id to look it up by:
 //
-//	12:03:04  INC0010023  escalation  escalated as Microsoft case 2611250400000001  trace 4bf92f3577b34da6a3ce929d0e0e4736
+//	12:03:04  INC0010023  escalation  Escalated as Microsoft case 261125040000001 (ticket escalator-9d38…)  trace 4bf92f3577b34da6a3ce929d0e0e4736
 //
 // Ticks (the scheduled jobs) are not printed. It never fails: a line is
 // not worth a retry.
@@ -61,9 +61,10 @@ func (p *eventPrinter) outcome(ctx context.Context, msg *worker.Message, res wor
 	text := oneLine(res.Text, 200)
 	switch res.State {
 	case worker.ResultRefused:
-		return "refused: " + orDefault(text, "the incident's work notes say why")
+		// The handlers' refusals say "Refused: …" themselves.
+		return orDefault(text, "Refused: the incident's work notes say why")
 	case worker.ResultFailed:
-		return "failed, dead-lettered (escalator dlq list): " + orDefault(text, "no reason given")
+		return "Failed, dead-lettered (escalator dlq list): " + orDefault(text, "no reason given")
 	}
 	if text != "" {
 		return text
@@ -71,18 +72,18 @@ func (p *eventPrinter) outcome(ctx context.Context, msg *worker.Message, res wor
 	switch msg.Subject {
 	case event.SubjectEscalation:
 		if c, ok := p.caseOf(ctx, msg); ok && c.CaseID != "" {
-			return "escalated as Microsoft case " + c.CaseID + caseState(c)
+			return "Escalated as Microsoft case " + c.CaseID + caseState(c)
 		}
-		return "escalation handled: the incident's work notes say how"
+		return "Escalation handled: the incident's work notes say how"
 	case event.SubjectInsights:
-		return "insights in the incident's work notes: matching service health issues and articles"
+		return "Insights in the incident's work notes: matching service health issues and articles"
 	case event.SubjectUpdate:
 		if c, ok := p.caseOf(ctx, msg); ok && c.CaseID != "" {
-			return "update passed on to Microsoft case " + c.CaseID + caseState(c)
+			return "Update passed on to Microsoft case " + c.CaseID + caseState(c)
 		}
-		return "update handled: the incident has no Microsoft case"
+		return "Update handled: the incident has no Microsoft case"
 	}
-	return "handled"
+	return "Handled"
 }
 
 func (p *eventPrinter) caseOf(ctx context.Context, msg *worker.Message) (escalation.Case, bool) {

@@ -163,7 +163,7 @@ func TestDevFirstRun(t *testing.T) {
 		}
 		return false
 	})
-	if !strings.Contains(line, "escalated as Microsoft case ") || !traceWord.MatchString(line) {
+	if !strings.Contains(line, "Escalated as Microsoft case ") || !traceWord.MatchString(line) {
 		t.Errorf("escalation line %q: want the case and the trace id", line)
 	}
 	if got := d.post(t, token, "escalation-requested"); !strings.Contains(got, `"duplicate":true`) {
@@ -183,7 +183,7 @@ func TestDevFirstRun(t *testing.T) {
 		t.Errorf("escalation after a restart: %s (want a fresh stream)", got)
 	}
 	d.waitFor(t, "the fresh run's line", func() bool {
-		return strings.Contains(d.stdout.String(), "escalation  failed, dead-lettered (escalator dlq list): ")
+		return strings.Contains(d.stdout.String(), "escalation  Failed, dead-lettered (escalator dlq list): ")
 	})
 	d.waitFor(t, "console spans with --traces", func() bool { return strings.Contains(d.stderr.String(), "SpanContext") })
 }
