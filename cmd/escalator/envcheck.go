@@ -17,13 +17,15 @@ import (
 // otherVariables are read outside the flags: the test binary's switch to
 // main (start_test.go), the vulnerability database cache of
 // scripts/vulncheck, and the simulator URL dev.env exports for scripts.
-var otherVariables = []string{"ESCALATOR_TEST_RUN_MAIN", "ESCALATOR_VULNDB_CACHE", "ESCALATOR_DEV_SIM_URL"}
+func otherVariables() []string {
+	return []string{"ESCALATOR_TEST_RUN_MAIN", "ESCALATOR_VULNDB_CACHE", "ESCALATOR_DEV_SIM_URL"}
+}
 
 // knownVariables are the variables of every flag of every command in the
 // tree (each also with its _FILE form), and otherVariables.
 func knownVariables(root *cobra.Command) map[string]bool {
 	known := map[string]bool{}
-	for _, v := range otherVariables {
+	for _, v := range otherVariables() {
 		known[v] = true
 	}
 	var walk func(*cobra.Command)

@@ -105,7 +105,7 @@ func TestWriteText(t *testing.T) {
 		"WARN  redis          in-process\n" +
 		"                     fix: set ESCALATOR_REDIS_URL\n" +
 		"SKIP  nats           needs configuration\n" +
-		"\n1 passed, 1 warnings, 1 failed, 1 skipped\n"
+		"\n1 passed, 1 warning, 1 failed, 1 skipped\n"
 	if b.String() != want {
 		t.Errorf("text:\n%s\nwant:\n%s", b.String(), want)
 	}

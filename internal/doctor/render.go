@@ -43,8 +43,8 @@ func (r Report) WriteText(w io.Writer, color bool) error {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\n%d passed, %d warnings, %d failed, %d skipped\n",
-		r.Count(Pass), r.Count(Warn), r.Count(Fail), r.Count(Skip))
+	fmt.Fprintf(&b, "\n%d passed, %s, %d failed, %d skipped\n",
+		r.Count(Pass), plural(r.Count(Warn), "warning"), r.Count(Fail), r.Count(Skip))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
