@@ -52,6 +52,9 @@
 // Preference-Applied); without it issues come 5 to a page (Config.PageSize)
 // and healthOverviews in one page.
 //
+// Every API answer carries the header Escalator-Simulator: 1 (Header), so
+// that a client can tell the simulator from the real services.
+//
 // # Control endpoints
 //
 //	GET    /_sim/state                     calls, tickets, incidents, tables (type State)
