@@ -170,22 +170,27 @@ func (c *Cluster) StreamCurrent(stream string) bool {
 	return true
 }
 
-// WaitReady waits until a meta leader exists and every running node is
-// current with it.
+// WaitReady waits until a meta leader exists, every running node is
+// current with it, and the leader has every running node's statistics: it
+// places a stream only on peers it has heard from, so before that an R3
+// stream fails with "no suitable peers for placement".
 func (c *Cluster) WaitReady() {
 	c.t.Helper()
-	c.waitFor("a JetStream meta leader followed by every node", func() bool {
-		leader := false
+	c.waitFor("a JetStream meta leader followed and heard from by every node", func() bool {
+		running, peers := 0, -1
 		for _, s := range c.servers {
 			if s == nil {
 				continue
 			}
+			running++
 			if !s.JetStreamIsCurrent() {
 				return false
 			}
-			leader = leader || s.JetStreamIsLeader()
+			if s.JetStreamIsLeader() {
+				peers = len(s.JetStreamClusterPeers())
+			}
 		}
-		return leader
+		return peers == running
 	})
 }
 
