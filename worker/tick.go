@@ -30,6 +30,7 @@ import (
 const (
 	TickHealth = "health"
 	TickCases  = "cases"
+	TickOutbox = "outbox"
 )
 
 // DefaultTickSource is the CloudEvents source of tick events.

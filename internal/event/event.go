@@ -12,6 +12,7 @@ const (
 	TypeUpdated    = "com.servicenow.incident.updated"
 	TypeTickHealth = "com.escalator.tick.health"
 	TypeTickCases  = "com.escalator.tick.cases"
+	TypeTickOutbox = "com.escalator.tick.outbox"
 )
 
 // JetStream subjects, one per event type.
@@ -21,6 +22,7 @@ const (
 	SubjectUpdate     = "escalator.incident.update"
 	SubjectTickHealth = "escalator.tick.health"
 	SubjectTickCases  = "escalator.tick.cases"
+	SubjectTickOutbox = "escalator.tick.outbox"
 )
 
 // SpecVersion is the only CloudEvents version accepted.
@@ -35,6 +37,7 @@ var subjects = map[string]string{
 	TypeUpdated:    SubjectUpdate,
 	TypeTickHealth: SubjectTickHealth,
 	TypeTickCases:  SubjectTickCases,
+	TypeTickOutbox: SubjectTickOutbox,
 }
 
 // Subject returns the JetStream subject for an event type, and whether the

@@ -122,7 +122,7 @@ func RoleGated(eventType string) bool {
 // Internal reports whether the type is one Escalator raises itself (ticks);
 // ingest refuses those from outside.
 func Internal(eventType string) bool {
-	return eventType == TypeTickHealth || eventType == TypeTickCases
+	return eventType == TypeTickHealth || eventType == TypeTickCases || eventType == TypeTickOutbox
 }
 
 func validSeverity(s string) bool {

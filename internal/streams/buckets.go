@@ -11,16 +11,20 @@ import (
 // Bucket is one KV bucket Escalator keeps durable state in.
 type Bucket struct {
 	Name, Description string
+	// expires: entries last as long as the events (Config.MaxAge), not
+	// for ever.
+	expires bool
 }
 
 // buckets is the one list of KV buckets: Ensure provisions these, doctor
 // and the readiness check look these up.
 var buckets = []Bucket{
-	{BucketCases, "incident to Microsoft support case"},
-	{BucketAccounts, "the linked Microsoft 365 admin account"},
-	{BucketHealth, "service health issue to incident"},
-	{BucketInsights, "last insights digest per incident"},
-	{BucketReplay, "replay progress"},
+	{BucketCases, "incident to Microsoft support case", false},
+	{BucketAccounts, "the linked Microsoft 365 admin account", false},
+	{BucketHealth, "service health issue to incident", false},
+	{BucketInsights, "last insights digest per incident", false},
+	{BucketReplay, "replay progress", false},
+	{BucketOutbox, "ServiceNow outbox row to its stored event and outcome", true},
 }
 
 // Buckets returns every KV bucket, in the order Ensure provisions them.
@@ -41,13 +45,17 @@ func StreamNames() []string {
 
 // BucketConfig is the configuration every bucket gets.
 func BucketConfig(b Bucket, cfg Config) jetstream.KeyValueConfig {
-	return jetstream.KeyValueConfig{
+	kv := jetstream.KeyValueConfig{
 		Bucket:      b.Name,
 		Description: b.Description,
 		History:     uint8(cfg.KVHistory),
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 	}
+	if b.expires {
+		kv.TTL = cfg.MaxAge
+	}
+	return kv
 }
 
 // OpenBucket opens bucket name, creating it with the settings Ensure would

@@ -12,7 +12,7 @@ type Resources struct {
 	Stream, DLQ jetstream.Stream
 	Consumer    jetstream.Consumer
 
-	Cases, Accounts, Health, Insights, Replay jetstream.KeyValue
+	Cases, Accounts, Health, Insights, Replay, Outbox jetstream.KeyValue
 }
 
 // bucket is where the handle of bucket name goes.
@@ -28,6 +28,8 @@ func (r *Resources) bucket(name string) *jetstream.KeyValue {
 		return &r.Insights
 	case BucketReplay:
 		return &r.Replay
+	case BucketOutbox:
+		return &r.Outbox
 	}
 	return nil
 }

@@ -24,6 +24,10 @@ const (
 	BucketInsights = "escalator_insights"
 	// BucketReplay records replay progress.
 	BucketReplay = "escalator_replay"
+	// BucketOutbox records, per ServiceNow outbox row (key: its sys_id),
+	// the stream sequence its event was stored at and the outcome reported
+	// for it; its entries expire after MaxAge, with the events.
+	BucketOutbox = "escalator_outbox"
 )
 
 // Headers a dead letter carries beside the original body and headers.

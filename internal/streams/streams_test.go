@@ -75,13 +75,17 @@ func TestEnsureIdempotentKeepsMessages(t *testing.T) {
 	if ci.NumPending != 1 {
 		t.Fatalf("consumer pending %d, want 1", ci.NumPending)
 	}
-	for _, kv := range []jetstream.KeyValue{res.Cases, res.Accounts, res.Health, res.Insights, res.Replay} {
+	for _, kv := range []jetstream.KeyValue{res.Cases, res.Accounts, res.Health, res.Insights, res.Replay, res.Outbox} {
 		st, err := kv.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st.History() != DefaultKVHistory {
 			t.Fatalf("bucket %s history %d", st.Bucket(), st.History())
+		}
+		// Only the outbox records expire, with the events they stand for.
+		if want := map[string]time.Duration{BucketOutbox: DefaultMaxAge}[st.Bucket()]; st.TTL() != want {
+			t.Fatalf("bucket %s TTL %s, want %s", st.Bucket(), st.TTL(), want)
 		}
 	}
 }
