@@ -229,7 +229,7 @@ func rollback(err, undo error) error {
 // the longest tick interval, so one tick per interval passes for the fleet.
 func duplicateWindow(w workerConfig) time.Duration {
 	d := streams.DefaultDuplicateWindow
-	for _, iv := range []time.Duration{w.HealthInterval, w.CaseSyncInterval} {
+	for _, iv := range []time.Duration{w.HealthInterval, w.CaseSyncInterval, w.OutboxInterval} {
 		if iv > d {
 			d = iv
 		}

@@ -31,6 +31,11 @@ type workerConfig struct {
 	HealthAutoResolve     bool
 	HealthAdvisories      bool
 	HealthServices        []string
+
+	// Outbox pulls pending requests from u_escalator_outbox every
+	// OutboxInterval.
+	Outbox         bool
+	OutboxInterval time.Duration
 }
 
 func (c *workerConfig) flags(fs *pflag.FlagSet) {
@@ -50,6 +55,8 @@ func (c *workerConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.HealthCategory, "health-category", "", "category of service health incidents (required with the health sync)")
 	fs.BoolVar(&c.HealthAutoResolve, "health-auto-resolve", false, "resolve the incident when Microsoft resolves the issue")
 	fs.BoolVar(&c.HealthAdvisories, "health-advisories", false, "also create incidents for service health advisories")
+	fs.BoolVar(&c.Outbox, "servicenow-outbox", false, "pull pending requests from the ServiceNow outbox table u_escalator_outbox")
+	fs.DurationVar(&c.OutboxInterval, "servicenow-outbox-interval", 5*time.Second, "interval between reads of the outbox")
 	listVar(fs, &c.HealthServices, "health-services", "only these services, as Graph names them (e.g. \"Exchange Online,Microsoft Teams\"); default all")
 }
 
@@ -78,6 +85,9 @@ func (c *workerConfig) validate() error {
 	}
 	if err := checkList("ESCALATOR_HEALTH_SERVICES", c.HealthServices); err != nil {
 		return err
+	}
+	if c.Outbox && c.OutboxInterval < time.Second {
+		return configError("ESCALATOR_SERVICENOW_OUTBOX_INTERVAL", fmt.Sprintf("is %s", c.OutboxInterval), "use a duration of at least 1s, e.g. 5s")
 	}
 	if c.HealthSync {
 		if c.HealthAssignmentGroup == "" {

@@ -61,9 +61,13 @@ func newDevCmd(e *env) *cobra.Command {
 	c.app.worker.flags(fs)
 	c.app.streams.flags(fs, devStreams())
 	c.app.log.flags(fs)
-	_ = fs.Set("log-format", "text")
-	fs.Lookup("log-format").Changed = false
-	fs.Lookup("log-format").DefValue = "text"
+	// dev's own defaults: text logs, and the outbox pulled every second
+	// (a row inserted at the simulator is taken at once).
+	for flag, value := range map[string]string{"log-format": "text", "servicenow-outbox": "true", "servicenow-outbox-interval": "1s"} {
+		_ = fs.Set(flag, value)
+		fs.Lookup(flag).Changed = false
+		fs.Lookup(flag).DefValue = value
+	}
 	return cmd
 }
 
@@ -232,6 +236,8 @@ func writeDevEnv(c devConfig, simURL string) (string, error) {
 		{"ESCALATOR_SERVICENOW_CLIENT_SECRET", c.app.snow.ClientSecret},
 		{"ESCALATOR_SERVICENOW_INTEGRATION_USER", c.app.snow.IntegrationUser},
 		{"ESCALATOR_INGEST_TOKENS", strings.Join(c.app.ingest.Tokens, ",")},
+		{"ESCALATOR_SERVICENOW_OUTBOX", strconv.FormatBool(c.app.worker.Outbox)},
+		{"ESCALATOR_SERVICENOW_OUTBOX_INTERVAL", c.app.worker.OutboxInterval.String()},
 		{"ESCALATOR_DEV_SIM_URL", simURL},
 	}
 	if len(c.app.ingest.policy.SigningSecrets) > 0 {
@@ -259,8 +265,19 @@ func printDevBanner(e *env, c devConfig, a *App, simURL string, examples []strin
 				a.IngestURL(), c.app.ingest.Tokens[0], p)
 		}
 	}
+	if c.app.worker.Outbox {
+		e.printf("Or write a request to the outbox as an agent would; Escalator pulls it (every %s):\n", c.app.worker.OutboxInterval)
+		e.printf("  curl -sS -X POST %s/api/now/table/u_escalator_outbox -u admin:admin \\\n    -H 'X-Sim-User: beth.anglin' -H 'Content-Type: application/json' \\\n    -d '%s'\n\n",
+			simURL, devOutboxRow)
+	}
 	e.printf("More examples in %s; see what happened: curl -sS %s/_sim/state\n\n", filepath.Dir(examples[0]), simURL)
 }
+
+// devOutboxRow is an escalation request as the update set writes it: the
+// payload is the CloudEvent's data, as a string.
+const devOutboxRow = `{"u_type":"escalation","u_incident":"` + sim.DefaultIncidentSysID + `",` +
+	`"u_payload":"{\"incident\":{\"number\":\"` + sim.DefaultIncidentNumber + `\",\"short_description\":\"Outlook cannot connect to Exchange Online\"},` +
+	`\"requested_by\":{\"roles\":[\"escalator_administrator\",\"x_mioms_m365_assis.administrator\"]}}"}`
 
 func randomHex(n int) string {
 	b := make([]byte, n)

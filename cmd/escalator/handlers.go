@@ -10,6 +10,7 @@ import (
 	"github.com/escalator/escalator/insights"
 	"github.com/escalator/escalator/internal/admin"
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/outbox"
 	"github.com/escalator/escalator/internal/rolegate"
 	"github.com/escalator/escalator/worker"
 )
@@ -18,7 +19,7 @@ import (
 func handledSubjects() []string {
 	return []string{
 		event.SubjectInsights, event.SubjectEscalation, event.SubjectUpdate,
-		event.SubjectTickHealth, event.SubjectTickCases,
+		event.SubjectTickHealth, event.SubjectTickCases, event.SubjectTickOutbox,
 	}
 }
 
@@ -144,6 +145,11 @@ func productionHandlers(_ context.Context, a *App) (map[string]worker.Handler, e
 		event.SubjectEscalation: escalateGate,
 		event.SubjectUpdate:     p.update,
 	}
+	rep, err := outbox.NewReporter(outbox.ReporterConfig{Table: p.remotes.snow, Records: a.res.Outbox, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	a.reporters = append(a.reporters, rep)
 	if err := addScheduledJobs(a, p, hs); err != nil {
 		return nil, err
 	}
@@ -175,9 +181,10 @@ func tokenCacheCheck(r *remotes) admin.Check {
 	}}
 }
 
-// addScheduledJobs registers the two scheduled jobs: every replica runs a
+// addScheduledJobs registers the scheduled jobs: every replica runs a
 // ticker (JetStream's duplicate window lets one tick per interval through
-// for the fleet), the case sync always, the health sync when enabled.
+// for the fleet), the case sync always, the health sync and the outbox
+// poller when enabled.
 func addScheduledJobs(a *App, p *parts, hs map[string]worker.Handler) error {
 	w := a.cfg.worker
 	caseSync, err := escalation.NewCaseSync(escalation.CaseSyncConfig{
@@ -205,6 +212,19 @@ func addScheduledJobs(a *App, p *parts, hs map[string]worker.Handler) error {
 	} else {
 		// A tick left from a time the sync was on is acknowledged.
 		hs[event.SubjectTickHealth] = worker.HandlerFunc(func(context.Context, *worker.Message) error { return nil })
+	}
+	if w.Outbox {
+		poller, err := outbox.NewPoller(outbox.PollerConfig{
+			Table: p.remotes.snow, Publisher: a.pub, Records: a.res.Outbox, Source: a.cfg.snow.URL,
+			Logger: a.log, MeterProvider: a.tel.MeterProvider,
+		})
+		if err != nil {
+			return err
+		}
+		hs[event.SubjectTickOutbox] = poller
+		jobs = append(jobs, worker.TickJob{Name: worker.TickOutbox, Type: event.TypeTickOutbox, Interval: w.OutboxInterval})
+	} else {
+		hs[event.SubjectTickOutbox] = worker.HandlerFunc(func(context.Context, *worker.Message) error { return nil })
 	}
 	ticker, err := worker.NewTicker(worker.TickerConfig{Publisher: a.pub, Jobs: jobs, Logger: a.log})
 	if err != nil {
