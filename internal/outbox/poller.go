@@ -226,7 +226,9 @@ func (p *Poller) take(ctx context.Context, row servicenow.Record, res *RunResult
 			p.log.WarnContext(ctx, "outbox record not stored", slog.String("row", id), slog.String("error", err.Error()))
 		}
 	}
-	sent := map[string]string{"u_state": StateSent, "u_event_seq": strconv.FormatUint(rec.Seq, 10)}
+	seq := strconv.FormatUint(rec.Seq, 10)
+	sent := map[string]string{"u_state": StateSent, "u_event_seq": seq,
+		"u_result": "Taken by Escalator as event " + seq + "; waiting for Escalator to act on it."}
 	answer, st, err := p.patch(ctx, id, sent)
 	if st != written || err != nil {
 		return st == skipped, err

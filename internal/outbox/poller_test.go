@@ -46,8 +46,9 @@ func TestPollerStoresEachPendingRowOnceAndMarksItSent(t *testing.T) {
 			t.Errorf("event of %s: id %s source %s requester %s, want requester %s", id, ev.ID, ev.Source, ev.Data.RequestedBy.UserName, users[i])
 		}
 		row := e.row(t, id)
-		if row["u_state"] != StateSent || row["u_event_seq"] != strconv.FormatUint(msgs[id].Sequence, 10) {
-			t.Errorf("row %s: state %s seq %s, want sent at %d", id, row["u_state"], row["u_event_seq"], msgs[id].Sequence)
+		seq := strconv.FormatUint(msgs[id].Sequence, 10)
+		if row["u_state"] != StateSent || row["u_event_seq"] != seq || row["u_result"] != "Taken by Escalator as event "+seq+"; waiting for Escalator to act on it." {
+			t.Errorf("row %s: state %s seq %s result %q, want sent at %s", id, row["u_state"], row["u_event_seq"], row["u_result"], seq)
 		}
 	}
 	// One page read, one write per row.
