@@ -20,5 +20,7 @@
 // pending longer than the stream's duplicate window (the instance could not
 // be written after the publish) be marked without a second publish, and it
 // repairs the one race the Table API cannot exclude: the outcome written
-// before the poller's "sent" (the Table API has no conditional update).
+// before the poller's "sent" (the Table API has no conditional update),
+// right after the mark or, for a pass cut short there, by the next pass's
+// sweep (sweep.go).
 package outbox

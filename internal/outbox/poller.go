@@ -151,12 +151,31 @@ type RunResult struct {
 	Skipped int
 }
 
-// RunOnce takes every pending row once, oldest first, page after page.
-// progress, when not nil, is called between pages. It stops at the first
-// error that a later pass may not meet (JetStream or the instance
-// unreachable) and returns it; the rows not taken stay pending.
+// RunOnce takes every pending row once, oldest first, page after page,
+// after a sweep of the sent rows when the previous pass was cut short (see
+// sweep.go). progress, when not nil, is called between pages. It stops at
+// the first error that a later pass may not meet (JetStream or the
+// instance unreachable) and returns it; the rows not taken stay pending.
 func (p *Poller) RunOnce(ctx context.Context, progress func() error) (RunResult, error) {
 	var res RunResult
+	cutShort, err := p.beginRun(ctx)
+	if err != nil {
+		return res, err
+	}
+	if cutShort {
+		if err := p.sweep(ctx, &res); err != nil {
+			return res, err
+		}
+	}
+	if err := p.pass(ctx, progress, &res); err != nil {
+		return res, err
+	}
+	p.endRun(ctx)
+	return res, nil
+}
+
+// pass takes the pending rows.
+func (p *Poller) pass(ctx context.Context, progress func() error, res *RunResult) error {
 	var skipped []string
 	for range p.cfg.MaxPages {
 		q := servicenow.Query{}.Eq("u_state", StatePending)
@@ -167,12 +186,12 @@ func (p *Poller) RunOnce(ctx context.Context, progress func() error) (RunResult,
 			Query: q.OrderBy("sys_created_on"), Fields: rowFields, Limit: p.cfg.PageSize,
 		})
 		if err != nil {
-			return res, fmt.Errorf("read pending outbox rows: %w", err)
+			return fmt.Errorf("read pending outbox rows: %w", err)
 		}
 		for _, row := range page.Records {
-			skip, err := p.take(ctx, row, &res)
+			skip, err := p.take(ctx, row, res)
 			if err != nil {
-				return res, err
+				return err
 			}
 			if skip {
 				res.Skipped++
@@ -182,13 +201,13 @@ func (p *Poller) RunOnce(ctx context.Context, progress func() error) (RunResult,
 		// Rows marked leave the query, so the next page starts again at
 		// offset 0; a short page was the last.
 		if len(page.Records) < p.cfg.PageSize || len(skipped) > maxSkipped {
-			return res, nil
+			return nil
 		}
 		if progress != nil {
 			_ = progress()
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // take turns one row into its stored event and marks it. skip reports a

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -297,6 +298,42 @@ func TestOutcomeWrittenBeforeTheMarkIsKept(t *testing.T) {
 		if got := e.row(t, id)["u_state"]; got != want {
 			t.Errorf("row %s %s, want %s (the outcome, not sent)", id, got, want)
 		}
+	}
+}
+
+// lostAnswer is an instance whose answer to the "sent" mark is lost after
+// the write landed: the pass ends there, as a crash right after the mark.
+type lostAnswer struct{ *servicenow.Client }
+
+func (l lostAnswer) Patch(ctx context.Context, table, sysID string, fields map[string]string) (servicenow.Record, error) {
+	r, err := l.Client.Patch(ctx, table, sysID, fields)
+	if err == nil && fields["u_state"] == StateSent {
+		return nil, fault.AsTransient(fmt.Errorf("patch %s %s: connection reset", table, sysID), 0)
+	}
+	return r, err
+}
+
+func TestPassCutShortAfterTheMarkIsRepairedByTheNext(t *testing.T) {
+	e := newEnv(t, streams.Config{})
+	id := e.request(t, "beth.anglin", "escalation")
+	q := quick{pub: e.pub, rep: e.reporter(t), res: map[string]string{id: StateRefused}}
+	if _, err := e.poller(t, func(c *PollerConfig) { c.Publisher = q; c.Table = lostAnswer{e.snow} }).RunOnce(ctxT(t), nil); err == nil {
+		t.Fatal("the pass did not stop at the lost answer")
+	}
+	if st := e.row(t, id)["u_state"]; st != StateSent {
+		t.Fatalf("row %s: the test wants the outcome overwritten by the mark", st)
+	}
+	res, err := e.poller(t, nil).RunOnce(ctxT(t), nil)
+	if err != nil || res.Final != 1 {
+		t.Fatalf("next pass: %+v, %v", res, err)
+	}
+	if st := e.row(t, id)["u_state"]; st != StateRefused {
+		t.Fatalf("row %s after the sweep, want refused", st)
+	}
+	// A pass that ended cleanly leaves nothing to sweep: one read.
+	e.sim.ResetCalls()
+	if _, err := e.poller(t, nil).RunOnce(ctxT(t), nil); err != nil || e.sim.Calls(routeList) != 1 {
+		t.Fatalf("clean pass: %v, calls %v", err, e.sim.State().Calls)
 	}
 }
 
