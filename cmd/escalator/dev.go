@@ -274,10 +274,10 @@ func printDevBanner(e *env, c devConfig, a *App, simURL string, examples []strin
 }
 
 // devOutboxRow is an escalation request as the update set writes it: the
-// payload is the CloudEvent's data, as a string.
+// payload is the CloudEvent's data, as a string; who asked is the row's
+// sys_created_by (the X-Sim-User), whose roles are read from ServiceNow.
 const devOutboxRow = `{"u_type":"escalation","u_incident":"` + sim.DefaultIncidentSysID + `",` +
-	`"u_payload":"{\"incident\":{\"number\":\"` + sim.DefaultIncidentNumber + `\",\"short_description\":\"Outlook cannot connect to Exchange Online\"},` +
-	`\"requested_by\":{\"roles\":[\"escalator_administrator\",\"x_mioms_m365_assis.administrator\"]}}"}`
+	`"u_payload":"{\"incident\":{\"number\":\"` + sim.DefaultIncidentNumber + `\",\"short_description\":\"Outlook cannot connect to Exchange Online\"}}"}`
 
 func randomHex(n int) string {
 	b := make([]byte, n)

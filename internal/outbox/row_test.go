@@ -58,6 +58,18 @@ func TestRowEventTypes(t *testing.T) {
 	}
 }
 
+// The requester need not be in the payload: the row says who asked, and
+// the roles are read from ServiceNow.
+func TestRowEventWithoutRequesterInThePayload(t *testing.T) {
+	ev, err := RowEvent(rowOf("escalation", `{"incident":{"number":"INC0010023"}}`), source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Data.RequestedBy.UserName != "beth.anglin" || len(ev.Data.RequestedBy.Roles) != 0 {
+		t.Fatalf("requester %+v", ev.Data.RequestedBy)
+	}
+}
+
 func TestRowEventRefusesMalformedRows(t *testing.T) {
 	tests := []struct {
 		name, field, detail string
