@@ -277,7 +277,7 @@ func printDevBanner(e *env, c devConfig, a *App, simURL string, examples []strin
 // payload is the CloudEvent's data, as a string; who asked is the row's
 // sys_created_by (the X-Sim-User), whose roles are read from ServiceNow.
 const devOutboxRow = `{"u_type":"escalation","u_incident":"` + sim.DefaultIncidentSysID + `",` +
-	`"u_payload":"{\"incident\":{\"number\":\"` + sim.DefaultIncidentNumber + `\",\"short_description\":\"Outlook cannot connect to Exchange Online\"}}"}`
+	`"u_payload":"{\"incident\":{\"number\":\"` + sim.DefaultIncidentNumber + `\"}}"}`
 
 func randomHex(n int) string {
 	b := make([]byte, n)
