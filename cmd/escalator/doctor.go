@@ -128,12 +128,9 @@ func (c *doctorConfig) setup() (doctor.Setup, func()) {
 		}
 	}
 	if cr.serviceNow {
-		// Outbox is to follow ESCALATOR_SERVICENOW_OUTBOX once the poller
-		// has its setting; until then the outbox is checked when the
-		// instance has the table.
 		sc := doctor.ServiceNowConfig{URL: c.snow.URL, ClientID: c.snow.ClientID, ClientSecret: c.snow.ClientSecret,
 			User: c.snow.User, Password: c.snow.Password, IntegrationUser: c.snow.IntegrationUser,
-			CaseField: c.worker.CaseField, VerifyRoles: c.worker.VerifyRoles, SkipWrite: c.skipWrite}
+			CaseField: c.worker.CaseField, VerifyRoles: c.worker.VerifyRoles, Outbox: c.worker.Outbox, SkipWrite: c.skipWrite}
 		if err := rem.ServiceNow(&s, sc); err != nil {
 			s.Problems = append(s.Problems, "ESCALATOR_SERVICENOW_URL or its credentials cannot be used: "+err.Error())
 			s.ServiceNow = nil

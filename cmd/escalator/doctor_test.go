@@ -307,6 +307,15 @@ func TestDoctorFlags(t *testing.T) {
 		!strings.HasSuffix(e.Detail, "test environment: cases are marked test, severity minimal") {
 		t.Errorf("test environment: %+v", e)
 	}
+	// The outbox is off: its checks say it is not used.
+	if e := entryOf(t, entries, doctor.NameSNOutboxWrite); e.Status != doctor.Pass || !strings.Contains(e.Detail, "not used") {
+		t.Errorf("outbox write with ESCALATOR_SERVICENOW_OUTBOX off: %+v", e)
+	}
+	envm["ESCALATOR_SERVICENOW_OUTBOX"] = "true"
+	if out, _ := runDoctorCmd(t, envm, "-o", "json", "--skip-write"); !strings.Contains(out, "write access to the outbox not verified (--skip-write)") {
+		t.Errorf("ESCALATOR_SERVICENOW_OUTBOX=true does not reach the outbox checks:\n%s", out)
+	}
+	delete(envm, "ESCALATOR_SERVICENOW_OUTBOX")
 	envm["ESCALATOR_VERIFY_ROLES"] = "false"
 	out, err := runDoctorCmd(t, envm, "-o", "json", "--skip-write")
 	var again []doctor.Entry
