@@ -1,0 +1,66 @@
+package eventindex
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/escalator/escalator/internal/streams"
+)
+
+// BenchmarkPublish is the hot-path cost of the index: one event published
+// as ingest does, without and with the index writes.
+func BenchmarkPublish(b *testing.B) {
+	for _, indexed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("indexed=%t", indexed), func(b *testing.B) {
+			js, ix, pub := setup(b)
+			plain := streams.NewPublisher(js, nil)
+			_ = ix
+			ctx := ctxT(b)
+			b.ResetTimer()
+			for i := range b.N {
+				ev := testEvent(fmt.Sprintf("bench-%d", i), sysA, fmt.Sprintf("INC%07d", i%1000))
+				var err error
+				if indexed {
+					_, err = pub.Publish(ctx, ev)
+				} else {
+					_, err = plain.Publish(ctx, ev)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPublishParallel publishes from 64 goroutines, as ingest
+// publishes the events of a batch: the index's cost on throughput.
+func BenchmarkPublishParallel(b *testing.B) {
+	for _, indexed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("indexed=%t", indexed), func(b *testing.B) {
+			js, _, pub := setup(b)
+			plain := streams.NewPublisher(js, nil)
+			ctx := ctxT(b)
+			var n atomic.Int64
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					ev := testEvent(fmt.Sprintf("bench-%d", i), sysA, fmt.Sprintf("INC%07d", i%1000))
+					var err error
+					if indexed {
+						_, err = pub.Publish(ctx, ev)
+					} else {
+						_, err = plain.Publish(ctx, ev)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
