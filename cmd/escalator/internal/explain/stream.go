@@ -162,7 +162,7 @@ func scan(ctx context.Context, js jetstream.JetStream, stream, filter string, si
 
 // position is how far the workers' consumer has come.
 type position struct {
-	known              bool
+	known               bool
 	ackFloor, delivered uint64
 }
 
