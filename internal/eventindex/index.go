@@ -72,7 +72,15 @@ func BucketConfig(cfg Config) jetstream.KeyValueConfig {
 // Index reads and writes the bucket.
 type Index struct {
 	kv jetstream.KeyValue
+	js jetstream.JetStream
 }
+
+// bucketStream and keySubject name the stream behind the bucket and the
+// subject of a key in it (the KV layout nats.go and the server share).
+const (
+	bucketStream = "KV_" + Bucket
+	keySubject   = "$KV." + Bucket + "."
+)
 
 // Ensure creates the bucket or updates it to cfg, and returns the index.
 func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Index, error) {
@@ -84,7 +92,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Index, er
 	if err != nil {
 		return nil, fmt.Errorf("ensure bucket %s: %w", Bucket, err)
 	}
-	return &Index{kv: kv}, nil
+	return &Index{kv: kv, js: js}, nil
 }
 
 // Open returns the index of an existing bucket, or ErrNoIndex. It creates
@@ -97,7 +105,7 @@ func Open(ctx context.Context, js jetstream.JetStream) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", Bucket, err)
 	}
-	return &Index{kv: kv}, nil
+	return &Index{kv: kv, js: js}, nil
 }
 
 // EventKey is the key recording that the event at stream sequence seq
@@ -149,31 +157,29 @@ func (ix *Index) RecordNumber(ctx context.Context, number, sysID string) error {
 }
 
 // Seqs returns the stream sequences recorded for incident sysID, in order.
-// It lists only that incident's keys: the server filters by subject, so the
-// cost does not grow with the number of other incidents' events.
+// It asks the server for the subjects of the bucket's stream that match the
+// incident's keys: the server answers from its subject index, so the cost
+// does not grow with the number of other incidents' events (a key listing
+// through a consumer would, walking the blocks after the last match).
 func (ix *Index) Seqs(ctx context.Context, sysID string) ([]uint64, error) {
 	sysID = strings.ToLower(sysID)
 	if !ValidSysID(sysID) {
 		return nil, fmt.Errorf("index lookup: sys_id %q is not 32 hexadecimal characters", sysID)
 	}
-	prefix := incidentPrefix + sysID + "."
-	keys, err := ix.kv.ListKeysFiltered(ctx, prefix+"*")
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return nil, nil
-	}
+	st, err := ix.js.Stream(ctx, bucketStream)
 	if err != nil {
 		return nil, fmt.Errorf("index lookup of %s: %w", sysID, err)
 	}
-	defer func() { _ = keys.Stop() }()
-	var seqs []uint64
-	for k := range keys.Keys() {
-		seq, err := strconv.ParseUint(strings.TrimPrefix(k, prefix), 10, 64)
-		if err == nil {
+	prefix := keySubject + incidentPrefix + sysID + "."
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(prefix+"*"))
+	if err != nil {
+		return nil, fmt.Errorf("index lookup of %s: %w", sysID, err)
+	}
+	seqs := make([]uint64, 0, len(info.State.Subjects))
+	for subject := range info.State.Subjects {
+		if seq, err := strconv.ParseUint(strings.TrimPrefix(subject, prefix), 10, 64); err == nil {
 			seqs = append(seqs, seq)
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("index lookup of %s: %w", sysID, err)
 	}
 	slices.Sort(seqs)
 	return seqs, nil

@@ -103,22 +103,29 @@ func TestPublisherIndexesIncidentEvents(t *testing.T) {
 	}
 }
 
-// A retried publish that JetStream answers as a duplicate writes the same
-// entry again: an index write lost the first time is repaired.
-func TestDuplicateRepairsALostEntry(t *testing.T) {
+// An index that cannot be written does not fail the publish: the event is
+// stored and handled; only explain misses it. The retried publish, which
+// JetStream answers as a duplicate, writes the entry once the index is
+// back: a lost entry is repaired.
+func TestIndexFailureKeepsThePublishAndDuplicateRepairs(t *testing.T) {
 	js, ix, pub := setup(t)
 	ctx := ctxT(t)
-	ev := testEvent("dup-1", sysA, "INC0010023")
-	ack, err := pub.Publish(ctx, ev)
-	if err != nil {
+	if err := js.DeleteKeyValue(ctx, Bucket); err != nil {
 		t.Fatal(err)
 	}
-	kv, _ := js.KeyValue(ctx, Bucket)
-	if err := kv.Purge(ctx, EventKey(sysA, ack.Sequence)); err != nil {
+	ev := testEvent("lost-index", sysA, "INC0010023")
+	ack, err := pub.Publish(ctx, ev)
+	if err != nil || ack.Sequence == 0 {
+		t.Fatalf("publish with the index gone: %+v, %v", ack, err)
+	}
+	if _, err := Open(ctx, js); !errors.Is(err, ErrNoIndex) {
+		t.Fatalf("open without the bucket: %v", err)
+	}
+	if _, err := Ensure(ctx, js, Config{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := ix.Seqs(ctx, sysA); len(got) != 0 {
-		t.Fatalf("purged entry still listed: %v", got)
+		t.Fatalf("entries in the new bucket: %v", got)
 	}
 	again, err := pub.Publish(ctx, ev)
 	if err != nil || !again.Duplicate || again.Sequence != ack.Sequence {
@@ -126,26 +133,6 @@ func TestDuplicateRepairsALostEntry(t *testing.T) {
 	}
 	if got, _ := ix.Seqs(ctx, sysA); !slices.Equal(got, []uint64{ack.Sequence}) {
 		t.Fatalf("after the duplicate: %v, want [%d]", got, ack.Sequence)
-	}
-}
-
-// An index that cannot be written does not fail the publish: the event is
-// stored and handled; only explain misses it.
-func TestIndexFailureKeepsThePublish(t *testing.T) {
-	js, ix, pub := setup(t)
-	ctx := ctxT(t)
-	if err := js.DeleteKeyValue(ctx, Bucket); err != nil {
-		t.Fatal(err)
-	}
-	_ = ix
-	short, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	ack, err := pub.Publish(short, testEvent("lost-index", sysA, "INC0010023"))
-	if err != nil || ack.Sequence == 0 {
-		t.Fatalf("publish with the index gone: %+v, %v", ack, err)
-	}
-	if _, err := Open(ctx, js); !errors.Is(err, ErrNoIndex) {
-		t.Fatalf("open without the bucket: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package explain
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/rolegate"
@@ -33,7 +34,7 @@ func (x *explainer) conclude() {
 			}
 		}
 		e.Outcome = strings.Join(outcomes, "; ")
-		if e.Type == event.TypeEscalation && len(r.Accounts) > 0 {
+		if e.Type == event.TypeEscalation && (len(r.Accounts) > 0 || x.accountsWhole) {
 			e.LinkedAccount = linkedAt(r.Accounts, x.accountsWhole, e.Stored)
 		}
 	}
@@ -134,16 +135,9 @@ func (x *explainer) timeline() {
 	}
 	for _, n := range r.Notes {
 		first, _, _ := strings.Cut(n.Text, "\n")
-		add(Entry{Time: n.Created, Source: "note", Text: fmt.Sprintf("[escalator:%s] by %s: %s", n.Marker, n.CreatedBy, first)})
-	}
-	for _, t := range r.Tickets {
-		if t.Error != "" {
-			continue
-		}
-		at := t.Modified
-		if at.IsZero() {
-			at = t.Created
-		}
-		add(Entry{Time: at, Source: "microsoft", Text: fmt.Sprintf("case %s (%s) %s, severity %s", t.CaseID, t.Name, t.Status, t.Severity)})
+		// ServiceNow's times are to the second, and a note follows what
+		// it is about: it sorts at the end of its second.
+		add(Entry{Time: n.Created, Source: "note", Text: fmt.Sprintf("[escalator:%s] by %s: %s", n.Marker, n.CreatedBy, first),
+			order: n.Created.Add(time.Second - 1)})
 	}
 }

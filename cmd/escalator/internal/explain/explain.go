@@ -102,6 +102,19 @@ type explainer struct {
 	r *Report
 
 	accountsWhole bool
+
+	ix     *eventindex.Index // opened once, by index
+	ixErr  error
+	ixOpen bool
+}
+
+// index opens the incident index once; its error says why there is none.
+func (x *explainer) index(ctx context.Context) (*eventindex.Index, error) {
+	if !x.ixOpen {
+		x.ix, x.ixErr = eventindex.Open(ctx, x.d.JS)
+		x.ixOpen = true
+	}
+	return x.ix, x.ixErr
 }
 
 // incident reads the incident from ServiceNow, which also turns a number
@@ -119,7 +132,7 @@ func (x *explainer) incident(ctx context.Context, t *target) {
 		t.sysID = r.Incident.SysID
 	}
 	if t.sysID == "" {
-		if ix, err := eventindex.Open(ctx, x.d.JS); err == nil {
+		if ix, err := x.index(ctx); err == nil {
 			if sysID, err := ix.SysID(ctx, t.number); err == nil {
 				t.sysID, r.Incident.SysID = sysID, sysID
 			}
@@ -128,8 +141,10 @@ func (x *explainer) incident(ctx context.Context, t *target) {
 }
 
 // events reads the incident's events through the index, or by a scan of
-// the stream when there is no index, --scan says so, or only the number is
-// known. It returns their sequences.
+// the stream when there is no index or --scan says so. A number that
+// neither ServiceNow nor the index knows is not looked for in the stream
+// unless --scan asks (a scan of a long stream takes seconds; the index
+// holds every number published through it). It returns their sequences.
 func (x *explainer) events(ctx context.Context, t *target) []uint64 {
 	r := x.r
 	js := x.d.JS
@@ -140,22 +155,19 @@ func (x *explainer) events(ctx context.Context, t *target) []uint64 {
 	}
 	r.Stats.StreamMessages = st.CachedInfo().State.Msgs
 	detail := ""
-	var ix *eventindex.Index
+	ix, ixErr := x.index(ctx)
 	switch {
 	case x.q.Scan:
 		detail = "read the stream (--scan)"
-	case t.sysID == "":
-		detail = "number not in the index: read the stream for it"
-	default:
-		ix, err = eventindex.Open(ctx, js)
-		if err != nil {
-			detail = "no index (" + err.Error() + "): read the stream"
-		}
-	}
-	if ix != nil {
-		err = eventsByIndex(ctx, st, ix, *t, r)
-	} else {
 		err = eventsByScan(ctx, js, *t, x.q.Since, r)
+	case ixErr != nil:
+		detail = "no index (" + ixErr.Error() + "): read the stream"
+		err = eventsByScan(ctx, js, *t, x.q.Since, r)
+	case t.sysID == "":
+		r.Stats.Method = "index"
+		detail = "neither ServiceNow nor the index knows " + t.number + ": --scan reads the stream for it"
+	default:
+		err = eventsByIndex(ctx, st, ix, *t, r)
 	}
 	if err != nil {
 		r.source(SourceStream, SourceUnavailable, len(r.Events), err.Error())
@@ -254,11 +266,11 @@ func (x *explainer) tickets(ctx context.Context) {
 		x.r.source(SourceMicrosoft, SourceNotConfigured, 0, x.d.SupportWhy)
 		return
 	}
-	ts, failed := readTickets(ctx, x.d.Support, names)
+	ts, found, failed := readTickets(ctx, x.d.Support, names)
 	x.r.Tickets = ts
 	if failed == len(names) {
 		x.r.source(SourceMicrosoft, SourceUnavailable, 0, ts[0].Error)
 		return
 	}
-	x.r.source(SourceMicrosoft, SourceOK, len(ts)-failed, "")
+	x.r.source(SourceMicrosoft, SourceOK, found, "")
 }

@@ -161,6 +161,15 @@ type Entry struct {
 	Time   time.Time `json:"time"`
 	Source string    `json:"source"`
 	Text   string    `json:"text"`
+	// order sorts the entry when it is not Time.
+	order time.Time
+}
+
+func (e Entry) sortKey() time.Time {
+	if e.order.IsZero() {
+		return e.Time
+	}
+	return e.order
 }
 
 // Source states.
@@ -209,7 +218,7 @@ func (r *Report) source(name, status string, count int, detail string) {
 // sortTimeline orders the timeline by time, keeping the order of entries
 // of the same instant as they were added.
 func (r *Report) sortTimeline() {
-	slices.SortStableFunc(r.Timeline, func(a, b Entry) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(r.Timeline, func(a, b Entry) int { return a.sortKey().Compare(b.sortKey()) })
 }
 
 // keepSince drops what happened before since from the lists and the

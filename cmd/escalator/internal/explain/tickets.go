@@ -2,6 +2,7 @@ package explain
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/escalator/escalator/escalation"
@@ -12,6 +13,9 @@ import (
 type Tickets interface {
 	GetTicket(ctx context.Context, name string) (escalation.Ticket, error)
 }
+
+// TicketMissing is the status of a ticket Azure Support does not have.
+const TicketMissing = "not found at Microsoft"
 
 // ticketNames are the tickets the case history names, newest first: a
 // reopened incident has one per generation.
@@ -26,20 +30,28 @@ func ticketNames(cases []CaseVersion) []string {
 }
 
 // readTickets asks Azure Support for each ticket; a ticket that cannot be
-// read carries the error, and the others are still read.
-func readTickets(ctx context.Context, tk Tickets, names []string) (out []Ticket, failed int) {
+// read carries the error, and the others are still read. It counts the
+// tickets Microsoft has and the reads that failed.
+func readTickets(ctx context.Context, tk Tickets, names []string) (out []Ticket, found, failed int) {
 	for _, name := range names {
 		t, err := tk.GetTicket(ctx, name)
+		if errors.Is(err, escalation.ErrTicketNotFound) {
+			// A claim whose ticket was never created (the escalation
+			// failed first), or a ticket Microsoft no longer has.
+			out = append(out, Ticket{Name: name, Status: TicketMissing})
+			continue
+		}
 		if err != nil {
 			out = append(out, Ticket{Name: name, Error: err.Error()})
 			failed++
 			continue
 		}
 		p := t.Properties
+		found++
 		out = append(out, Ticket{
 			Name: name, CaseID: p.SupportTicketID, Status: p.Status, Severity: string(p.Severity), Title: p.Title,
 			Created: p.CreatedDate.UTC(), Modified: p.ModifiedDate.UTC(),
 		})
 	}
-	return out, failed
+	return out, found, failed
 }
