@@ -47,6 +47,7 @@ func newRootEnv(e *env) *cobra.Command {
 		newDoctorCmd(e),
 		newReplayCmd(e),
 		newDLQCmd(e),
+		newExplainCmd(e),
 	)
 	finishTree(root)
 	return root
