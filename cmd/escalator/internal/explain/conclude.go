@@ -20,7 +20,7 @@ func (x *explainer) conclude() {
 		for _, d := range r.DeadLetters {
 			if d.OrigSeq == e.Seq {
 				e.Status, e.Deliveries = StatusDeadLettered, d.Deliveries
-				outcomes = append(outcomes, fmt.Sprintf("dead-lettered (%s, after %d deliveries): %s", d.Class, d.Deliveries, d.Reason))
+				outcomes = append(outcomes, fmt.Sprintf("dead-lettered (%s, after %s): %s", d.Class, plural(d.Deliveries, "delivery", "deliveries"), d.Reason))
 			}
 		}
 		for _, n := range r.Notes {
@@ -97,8 +97,8 @@ func (x *explainer) timeline() {
 		add(Entry{Time: e.Stored, Source: "event", Text: text})
 	}
 	for _, d := range r.DeadLetters {
-		add(Entry{Time: d.Stored, Source: "dead letter", Text: fmt.Sprintf("%s of seq %d after %d deliveries (%s): %s (DLQ seq %d)",
-			d.Subject, d.OrigSeq, d.Deliveries, d.Class, d.Reason, d.Seq)})
+		add(Entry{Time: d.Stored, Source: "dead letter", Text: fmt.Sprintf("%s of seq %d after %s (%s): %s (DLQ seq %d)",
+			d.Subject, d.OrigSeq, plural(d.Deliveries, "delivery", "deliveries"), d.Class, d.Reason, d.Seq)})
 	}
 	for _, o := range r.Outbox {
 		text := fmt.Sprintf("outbox row %s: %s, %s", o.SysID, o.Type, o.State)
@@ -140,4 +140,12 @@ func (x *explainer) timeline() {
 		add(Entry{Time: n.Created, Source: "note", Text: fmt.Sprintf("[escalator:%s] by %s: %s", n.Marker, n.CreatedBy, first),
 			order: n.Created.Add(time.Second - 1)})
 	}
+}
+
+// plural is "1 delivery", "6 deliveries".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

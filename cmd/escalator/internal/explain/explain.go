@@ -201,7 +201,7 @@ func (x *explainer) deadLetters(ctx context.Context, t target, seqs []uint64) {
 		x.r.source(SourceDLQ, SourceUnavailable, len(x.r.DeadLetters), err.Error())
 		return
 	}
-	x.r.source(SourceDLQ, SourceOK, len(x.r.DeadLetters), fmt.Sprintf("%d dead letters read", x.r.Stats.DeadLettersRead))
+	x.r.source(SourceDLQ, SourceOK, len(x.r.DeadLetters), plural(x.r.Stats.DeadLettersRead, "dead letter", "dead letters")+" read")
 }
 
 func (x *explainer) caseRecord(ctx context.Context, sysID string) {
