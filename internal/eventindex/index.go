@@ -95,6 +95,19 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg Config) (*Index, er
 	return &Index{kv: kv, js: js}, nil
 }
 
+// EnsureFor provisions the bucket to follow the event stream st: its
+// replicas, and its max age as the entries' TTL.
+func EnsureFor(ctx context.Context, js jetstream.JetStream, st jetstream.Stream) (*Index, error) {
+	info := st.CachedInfo()
+	if info == nil {
+		var err error
+		if info, err = st.Info(ctx); err != nil {
+			return nil, fmt.Errorf("ensure bucket %s: read the event stream: %w", Bucket, err)
+		}
+	}
+	return Ensure(ctx, js, Config{Replicas: info.Config.Replicas, TTL: info.Config.MaxAge})
+}
+
 // Open returns the index of an existing bucket, or ErrNoIndex. It creates
 // nothing: readers (explain) never provision.
 func Open(ctx context.Context, js jetstream.JetStream) (*Index, error) {
