@@ -146,7 +146,8 @@ func (c explainConfig) supportSet() error {
 
 func (c explainConfig) serviceNow(cache *token.Cache, opts func(string) outbound.Options) (*servicenow.Client, error) {
 	sn := c.snow
-	cfg := servicenow.Config{BaseURL: sn.URL, Username: sn.User, Password: sn.Password, HTTPClient: outbound.NewClient(opts("servicenow"))}
+	cfg := servicenow.Config{BaseURL: sn.URL, Username: sn.User, Password: sn.Password, IntegrationUser: sn.IntegrationUser,
+		HTTPClient: outbound.NewClient(opts("servicenow"))}
 	if sn.ClientID != "" {
 		f, err := token.NewServiceNow(token.ServiceNowConfig{InstanceURL: sn.URL, ClientID: sn.ClientID, ClientSecret: sn.ClientSecret,
 			HTTPClient: outbound.NewClient(opts("servicenow-oauth"))})

@@ -24,7 +24,7 @@ func (x *explainer) conclude() {
 			}
 		}
 		for _, n := range r.Notes {
-			if what := noteOf(n.Marker, e.ID); what != "" {
+			if what := noteOf(n.Marker, e.ID); what != "" && !n.Foreign {
 				outcomes = append(outcomes, what)
 			}
 		}
@@ -137,8 +137,11 @@ func (x *explainer) timeline() {
 		first, _, _ := strings.Cut(n.Text, "\n")
 		// ServiceNow's times are to the second, and a note follows what
 		// it is about: it sorts at the end of its second.
-		add(Entry{Time: n.Created, Source: "note", Text: fmt.Sprintf("[escalator:%s] by %s: %s", n.Marker, n.CreatedBy, first),
-			order: n.Created.Add(time.Second - 1)})
+		text := fmt.Sprintf("[escalator:%s] by %s: %s", n.Marker, n.CreatedBy, first)
+		if n.Foreign {
+			text = fmt.Sprintf("[escalator:%s] typed by %s, not Escalator's user: its marker is ignored: %s", n.Marker, n.CreatedBy, first)
+		}
+		add(Entry{Time: n.Created, Source: "note", Text: text, order: n.Created.Add(time.Second - 1)})
 	}
 }
 

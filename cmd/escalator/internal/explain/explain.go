@@ -23,7 +23,6 @@ const (
 	SourceOutbox     = "ServiceNow outbox " + tableOutbox
 	SourceNotes      = "ServiceNow work notes"
 	SourceMicrosoft  = "Microsoft support case"
-	notConfiguredFix = "not configured"
 )
 
 // Query names the incident to explain.

@@ -112,7 +112,7 @@ func TestDeadLetterReason(t *testing.T) {
 // linked to the event they are about.
 func TestServiceNowRowsAndNotes(t *testing.T) {
 	f := newFixture(t, true)
-	_, sn := simServiceNow(t)
+	base, sn := simServiceNow(t)
 	ctx := ctxT(t)
 	row, err := sn.Create(ctx, "u_escalator_outbox", map[string]string{"u_incident": ourSysID, "u_type": "insights",
 		"u_state": "refused", "u_result": "Refused: you need the role escalator_insights_user."})
@@ -127,6 +127,10 @@ func TestServiceNowRowsAndNotes(t *testing.T) {
 	if err := sn.AddWorkNote(ctx, ourSysID, "a note by hand, no marker"); err != nil {
 		t.Fatal(err)
 	}
+	// A marker typed by an agent is not Escalator's.
+	forged := testEvent("forged-1", event.TypeInsights, ourSysID, ourNumber)
+	f.publish(t, forged)
+	workNoteAs(t, base, "beth.anglin", ourSysID, "I refused it myself\n\n"+servicenow.Marker(rolegate.NoteKey(forged.ID)))
 	r := explainT(t, Deps{JS: f.js, ServiceNow: sn}, Query{Incident: ourNumber})
 	if !r.Incident.InServiceNow || r.Incident.ShortDescription == "" {
 		t.Fatalf("incident %+v", r.Incident)
@@ -134,10 +138,18 @@ func TestServiceNowRowsAndNotes(t *testing.T) {
 	if len(r.Outbox) != 1 || r.Outbox[0].State != "refused" {
 		t.Fatalf("outbox %+v", r.Outbox)
 	}
-	if len(r.Notes) != 1 || r.Notes[0].Marker != rolegate.NoteKey(ev.ID) || strings.Contains(r.Notes[0].Text, "[escalator:") {
+	if len(r.Notes) != 2 || r.Notes[0].Marker != rolegate.NoteKey(ev.ID) || strings.Contains(r.Notes[0].Text, "[escalator:") || r.Notes[0].Foreign {
 		t.Fatalf("notes %+v", r.Notes)
 	}
-	out := r.Events[0].Outcome
+	if n := r.Notes[1]; !n.Foreign || n.CreatedBy != "beth.anglin" {
+		t.Fatalf("forged note %+v", n)
+	}
+	for _, e := range r.Events {
+		if e.ID == forged.ID && e.Outcome != "" {
+			t.Fatalf("a forged marker counted for %s: %q", e.ID, e.Outcome)
+		}
+	}
+	out := r.Events[0].Outcome // the row's event, published first
 	if !strings.Contains(out, "refused: the requester lacks the role") || !strings.Contains(out, "outbox row refused") {
 		t.Fatalf("outcome %q", out)
 	}

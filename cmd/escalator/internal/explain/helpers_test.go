@@ -1,8 +1,11 @@
 package explain
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -106,8 +109,9 @@ func (f *fixture) deadLetter(t testing.TB, ev *event.Event, seq uint64, reason s
 	}
 }
 
-// simServiceNow is the simulator's ServiceNow, through the real client.
-func simServiceNow(t testing.TB) (*sim.Server, *servicenow.Client) {
+// simServiceNow is the simulator's ServiceNow, through the real client
+// (basic auth: the integration user is "admin"), and its URL.
+func simServiceNow(t testing.TB) (string, *servicenow.Client) {
 	t.Helper()
 	s := sim.New(sim.Config{})
 	hs := httptest.NewServer(s.Handler())
@@ -116,7 +120,26 @@ func simServiceNow(t testing.TB) (*sim.Server, *servicenow.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, c
+	return hs.URL, c
+}
+
+// workNoteAs adds a work note to incident sysID as user, as a click in the
+// instance would.
+func workNoteAs(t testing.TB, base, user, sysID, text string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"work_notes": text})
+	req, _ := http.NewRequest(http.MethodPatch, base+"/api/now/table/incident/"+sysID, bytes.NewReader(body))
+	req.SetBasicAuth("admin", "admin")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(sim.SimUserHeader, user)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("work note as %s: status %d", user, resp.StatusCode)
+	}
 }
 
 func explainT(t testing.TB, d Deps, q Query) *Report {

@@ -134,6 +134,9 @@ type Note struct {
 	CreatedBy string    `json:"created_by,omitempty"`
 	Marker    string    `json:"marker"`
 	Text      string    `json:"text"`
+	// Foreign marks a note with a marker written by another user than
+	// Escalator's integration user: Escalator ignores its marker.
+	Foreign bool `json:"foreign,omitempty"`
 }
 
 // Ticket is a Microsoft support case as Azure Support answers it now.

@@ -17,6 +17,12 @@ type Records interface {
 	List(ctx context.Context, table string, opts servicenow.ListOptions) ([]servicenow.Record, error)
 }
 
+// Self names the ServiceNow user Escalator acts as; *servicenow.Client
+// implements it. A Records without it leaves every marked note Escalator's.
+type Self interface {
+	IntegrationUser(ctx context.Context) (string, error)
+}
+
 // Tables and fields explain reads.
 const (
 	tableIncident = "incident"
@@ -86,9 +92,14 @@ func outboxRows(ctx context.Context, sn Records, sysID string) ([]OutboxRow, err
 }
 
 // notes reads the work notes of the incident that carry Escalator's
-// marker, oldest first. Who wrote each is shown: a marker counts for
-// Escalator only in its integration user's notes.
+// marker, oldest first. A marker counts for Escalator only in its
+// integration user's notes: one typed by anybody else is marked Foreign
+// (when the integration user is known).
 func notes(ctx context.Context, sn Records, sysID string) ([]Note, error) {
+	self := ""
+	if s, ok := sn.(Self); ok {
+		self, _ = s.IntegrationUser(ctx) // unknown: every note counts
+	}
 	recs, err := sn.List(ctx, tableJournal, servicenow.ListOptions{
 		Query: servicenow.Query{}.Eq("element_id", sysID).Eq("element", "work_notes").
 			Like("value", markerOpen).OrderBy("sys_created_on"),
@@ -105,7 +116,7 @@ func notes(ctx context.Context, sn Records, sysID string) ([]Note, error) {
 		}
 		text := strings.TrimSpace(strings.Replace(r["value"], m[0], "", 1))
 		out = append(out, Note{SysID: r["sys_id"], Created: snowTime(r["sys_created_on"]), CreatedBy: r["sys_created_by"],
-			Marker: m[1], Text: text})
+			Marker: m[1], Text: text, Foreign: self != "" && !strings.EqualFold(r["sys_created_by"], self)})
 	}
 	return out, nil
 }
