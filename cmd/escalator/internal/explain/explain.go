@@ -15,14 +15,14 @@ import (
 
 // Source names, as the report lists them.
 const (
-	SourceStream     = "stream " + streams.StreamName
-	SourceDLQ        = "dead letters " + streams.DLQStreamName
-	SourceCases      = "case record " + streams.BucketCases
-	SourceAccounts   = "linked account " + streams.BucketAccounts
-	SourceIncident   = "ServiceNow incident"
-	SourceOutbox     = "ServiceNow outbox " + tableOutbox
-	SourceNotes      = "ServiceNow work notes"
-	SourceMicrosoft  = "Microsoft support case"
+	SourceStream    = "stream " + streams.StreamName
+	SourceDLQ       = "dead letters " + streams.DLQStreamName
+	SourceCases     = "case record " + streams.BucketCases
+	SourceAccounts  = "linked account " + streams.BucketAccounts
+	SourceIncident  = "ServiceNow incident"
+	SourceOutbox    = "ServiceNow outbox " + tableOutbox
+	SourceNotes     = "ServiceNow work notes"
+	SourceMicrosoft = "Microsoft support case"
 )
 
 // Query names the incident to explain.
