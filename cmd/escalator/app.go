@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/escalator/escalator/internal/admin"
+	"github.com/escalator/escalator/internal/eventindex"
 	"github.com/escalator/escalator/internal/ingest"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/streams"
@@ -112,7 +113,7 @@ type App struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	res  *streams.Resources
-	pub  *streams.Publisher
+	pub  eventindex.Inner
 	work *worker.Worker
 
 	ingestLn, adminLn net.Listener
@@ -176,7 +177,10 @@ func (a *App) start(ctx context.Context, handlers handlerSet) error {
 	if err != nil {
 		return fmt.Errorf("provision JetStream (stream %s, consumer %s, buckets): %w", streams.StreamName, streams.ConsumerName, err)
 	}
-	a.pub = streams.NewPublisher(a.js, tel.TracerProvider)
+	// Every incident event is indexed for `escalator explain`.
+	if a.pub, err = indexedPublisher(ctx, a.js, a.res.Stream, streams.NewPublisher(a.js, tel.TracerProvider), log); err != nil {
+		return err
+	}
 
 	checks := []admin.Check{admin.NATSCheck(a.nc, a.js)}
 	if cfg.runWorker {

@@ -69,11 +69,11 @@ func isExit1(err error) bool {
 func TestExplainEscalated(t *testing.T) {
 	x := startE2E(t, nil)
 	x.link(t, sim.DefaultAdminUPN)
-	pub := x.indexedPublisher(t)
 	ev := example(t, "escalation-requested.json", func(ev *event.Event) {
 		ev.TraceParent = "00-" + explainTrace + "-00f067aa0ba902b7-01"
 	})
-	x.publishIndexed(t, pub, ev)
+	// Through the App's ingest: serve and dev index what they store.
+	x.post(t, ev)
 	waitFor(t, "case note", func() bool { return len(x.notes("Escalated to Microsoft support")) == 1 })
 	x.settle(t)
 	env := x.explainEnv()

@@ -104,7 +104,7 @@ func publishDirect(ctx context.Context, c natsConfig, log *slog.Logger, events [
 		return nil, err
 	}
 	defer nc.Close()
-	pub := streams.NewPublisher(js, noop.NewTracerProvider())
+	pub := oneShotPublisher(ctx, js, streams.NewPublisher(js, noop.NewTracerProvider()), log)
 	results := make([]publishResult, 0, len(events))
 	for i := range events {
 		ack, err := pub.Publish(ctx, &events[i])

@@ -177,7 +177,7 @@ func runReplay(ctx context.Context, e *env, c replayConfig) error {
 	if err != nil {
 		return err
 	}
-	deps := replay.Deps{JS: js, Progress: res.Replay, Publisher: streams.NewPublisher(js, noop.NewTracerProvider())}
+	deps := replay.Deps{JS: js, Progress: res.Replay, Publisher: oneShotPublisher(ctx, js, streams.NewPublisher(js, noop.NewTracerProvider()), log)}
 	if opts.DryRun {
 		planners, closeParts, err := dryRunPlanners(ctx, c, log, nc, js, res)
 		if err != nil {
