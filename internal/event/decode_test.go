@@ -90,6 +90,12 @@ func TestDecodeNamesTheWrongField(t *testing.T) {
 		{"bad severity", func(m map[string]any) {
 			data(m)["escalation"].(map[string]any)["severity"] = "urgent"
 		}, []string{"data.escalation.severity"}},
+		{"problem start time not RFC 3339", func(m map[string]any) {
+			data(m)["escalation"].(map[string]any)["problem_start_time"] = "25/11/2026 08:40"
+		}, []string{"data.escalation.problem_start_time"}},
+		{"consent neither Yes nor No", func(m map[string]any) {
+			data(m)["escalation"].(map[string]any)["advanced_diagnostic_consent"] = "true"
+		}, []string{"data.escalation.advanced_diagnostic_consent"}},
 		{"number as number", func(m map[string]any) { incident(m)["number"] = 7 }, []string{"data.incident.number"}},
 		{"several at once", func(m map[string]any) {
 			delete(m, "id")
@@ -114,6 +120,22 @@ func TestDecodeNamesTheWrongField(t *testing.T) {
 				t.Fatalf("fields %v, want %v (%v)", got, tt.fields, err)
 			}
 		})
+	}
+}
+
+// TestDialogFieldsDecode: the escalation dialog's start time and consent,
+// as deploy/servicenow sends them, reach the event.
+func TestDialogFieldsDecode(t *testing.T) {
+	ev, err := Decode(mutate(t, func(m map[string]any) {
+		esc := data(m)["escalation"].(map[string]any)
+		esc["problem_start_time"] = "2026-11-25T08:40:00Z"
+		esc["advanced_diagnostic_consent"] = "Yes"
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := ev.Data.Escalation; e.ProblemStartTime != "2026-11-25T08:40:00Z" || e.AdvancedDiagnosticConsent != "Yes" {
+		t.Fatalf("escalation = %+v", e)
 	}
 }
 

@@ -114,12 +114,19 @@ func (r RequestedBy) HasRole(role string) bool {
 	return false
 }
 
-// Escalation is the optional case detail an administrator filled in.
+// Escalation is the optional case detail an administrator filled in (the
+// escalation dialog of deploy/servicenow).
 type Escalation struct {
 	Title       string   `json:"title,omitempty"`
 	Description string   `json:"description,omitempty"`
 	Severity    string   `json:"severity,omitempty"`
 	Contact     *Contact `json:"contact,omitempty"`
+	// ProblemStartTime is when the problem started, RFC 3339 (the dialog
+	// sends UTC, e.g. "2026-11-25T08:40:00Z").
+	ProblemStartTime string `json:"problem_start_time,omitempty"`
+	// AdvancedDiagnosticConsent is "Yes" or "No": may Microsoft collect
+	// diagnostic information from the tenant's services.
+	AdvancedDiagnosticConsent string `json:"advanced_diagnostic_consent,omitempty"`
 }
 
 // Contact is who Microsoft support talks to about the case.

@@ -221,6 +221,10 @@ func (p *scanner) escalation(dst **Escalation) bool {
 			ok = m.mark(2) && p.str(&e.Severity)
 		case "contact":
 			ok = m.mark(3) && p.contact(&e.Contact)
+		case "problem_start_time":
+			ok = m.mark(4) && p.str(&e.ProblemStartTime)
+		case "advanced_diagnostic_consent":
+			ok = m.mark(5) && p.str(&e.AdvancedDiagnosticConsent)
 		default:
 			ok = false
 		}

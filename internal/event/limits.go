@@ -86,6 +86,8 @@ var limits = []limit{
 	{Limit{Field: "data.escalation.title", Max: 256, Text: true, Why: "the support ticket's title"}, func(w *wire) string { return escalation(w).Title }, nil},
 	{Limit{Field: "data.escalation.description", Max: longTextLen, Text: true, Why: "as the incident's description"}, func(w *wire) string { return escalation(w).Description }, nil},
 	{Limit{Field: "data.escalation.severity", Max: 32, Why: "one of four values"}, func(w *wire) string { return escalation(w).Severity }, nil},
+	{Limit{Field: "data.escalation.problem_start_time", Max: dateTimeLen, Why: "an RFC 3339 date-time"}, func(w *wire) string { return escalation(w).ProblemStartTime }, nil},
+	{Limit{Field: "data.escalation.advanced_diagnostic_consent", Max: 8, Why: "Yes or No"}, func(w *wire) string { return escalation(w).AdvancedDiagnosticConsent }, nil},
 	{Limit{Field: "data.escalation.contact.first_name", Max: 50, Why: "ServiceNow sys_user.first_name"}, func(w *wire) string { return contact(w).FirstName }, nil},
 	{Limit{Field: "data.escalation.contact.last_name", Max: 50, Why: "ServiceNow sys_user.last_name"}, func(w *wire) string { return contact(w).LastName }, nil},
 	{Limit{Field: "data.escalation.contact.email", Max: emailLen, Why: "RFC 5321"}, func(w *wire) string { return contact(w).Email }, nil},

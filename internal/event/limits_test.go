@@ -73,7 +73,7 @@ func acceptedInEveryMode(t *testing.T, outs []outcome) {
 
 // formatted are fields whose value has a format of its own: a value of
 // their full length in arbitrary characters is not valid anyway.
-var formatted = []string{"specversion", "type", "time", "traceparent", "data.incident.sys_id", "data.escalation.severity", "data.change.journal_id"}
+var formatted = []string{"specversion", "type", "time", "traceparent", "data.incident.sys_id", "data.escalation.severity", "data.escalation.problem_start_time", "data.escalation.advanced_diagnostic_consent", "data.change.journal_id"}
 
 // TestEveryLimitInEveryMode: one character or entry past its limit, each
 // field is refused by name in every mode; at its limit, counted in

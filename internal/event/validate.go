@@ -112,6 +112,20 @@ func (v *validator) data(eventType string, d *Data) {
 	if d.Escalation != nil && d.Escalation.Severity != "" && !validSeverity(d.Escalation.Severity) {
 		v.add("data.escalation.severity", "must be one of minimal, moderate, critical, highestcriticalimpact")
 	}
+	if e := d.Escalation; e != nil {
+		if e.ProblemStartTime != "" && !validDateTime(e.ProblemStartTime) {
+			v.add("data.escalation.problem_start_time", "must be an RFC 3339 date-time, e.g. 2026-11-25T08:40:00Z")
+		}
+		if c := strings.ToLower(e.AdvancedDiagnosticConsent); c != "" && c != "yes" && c != "no" {
+			v.add("data.escalation.advanced_diagnostic_consent", "must be Yes or No")
+		}
+	}
+}
+
+// validDateTime reports whether s is an RFC 3339 date-time.
+func validDateTime(s string) bool {
+	_, err := time.Parse(time.RFC3339, s)
+	return err == nil
 }
 
 // RoleGated reports whether events of this type need a role.
