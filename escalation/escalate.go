@@ -114,7 +114,9 @@ func NewEscalateHandler(cfg EscalateConfig) (*EscalateHandler, error) {
 //
 //  0. read the incident from ServiceNow: one that does not exist is refused
 //     (acked, nothing created, nowhere to write a note); the ticket is made
-//     from what ServiceNow holds, not from the event's copy;
+//     from what ServiceNow holds, not from the event's copy; a request
+//     whose dialog answers Microsoft would refuse (no phone number for a
+//     critical case, …) is refused with a note saying what to change;
 //  1. claim the incident in escalator_cases (pending, deterministic name);
 //  2. load the linked account (none: a note, then a permanent error);
 //  3. create the ticket (an existing one is read back);
@@ -133,6 +135,18 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	}
 	if err != nil {
 		return err
+	}
+	dlg, why := h.readDialog(ev)
+	if why != "" {
+		// Refused only when it would open a case: a redelivery of the
+		// escalation that opened one, or a duplicate, is answered as such.
+		d, _, err := h.cfg.Cases.Decide(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if d.Claims() {
+			return h.refuseDialog(ctx, msg, ev, why)
+		}
 	}
 	d, rev, err := h.cfg.Cases.Claim(ctx, ev)
 	if err != nil {
@@ -166,7 +180,8 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	if err != nil {
 		return fmt.Errorf("escalate %s: %w", inc.Number, err)
 	}
-	props, lowered := h.ticketProperties(ev, acct)
+	props := h.ticketProperties(ev, acct, dlg)
+	lowered := dlg.lowered
 	c := d.Case
 
 	var t Ticket

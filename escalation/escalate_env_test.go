@@ -192,7 +192,8 @@ func (e *testEnv) ticketsFor(sysID string) []sim.TicketState {
 	return out
 }
 
-// escalationEvent is the examples' escalation request for the seeded incident.
+// escalationEvent is the examples' escalation request for the seeded incident,
+// with the dialog's phone number and nothing else of the dialog.
 func escalationEvent(id string) *event.Event {
 	return &event.Event{
 		SpecVersion: event.SpecVersion,
@@ -208,6 +209,11 @@ func escalationEvent(id string) *event.Event {
 				Priority:         "1", Urgency: "1", Impact: "2", State: "2",
 			},
 			RequestedBy: event.RequestedBy{UserName: "beth.anglin", Roles: []string{"x_mioms_m365_assis.administrator"}},
+			// Microsoft needs a phone number for a critical case (priority 1).
+			Escalation: &event.Escalation{Contact: &event.Contact{Phone: testPhone}},
 		},
 	}
 }
+
+// testPhone is the phone number the test escalations give.
+const testPhone = "+1 425 555 0100"

@@ -5,35 +5,46 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/escalator/escalator/internal/event"
 )
 
 // FuzzTicketProperties feeds arbitrary escalation blocks and incident text
-// (outside input from ServiceNow) to the ticket builder: whatever arrives,
-// the properties pass the Support API's own checks, so a ticket is never
-// refused for what the event carried.
+// (outside input from ServiceNow) to the dialog reader and the ticket
+// builder: whatever arrives is either refused with a reason or gives
+// properties that pass the Support API's own checks, so a ticket is never
+// refused by Microsoft for what the event carried.
 func FuzzTicketProperties(f *testing.F) {
-	f.Add("Mailbox moves stuck", "Moves queued", "Moderate", "phone", "+49 30 1", "W. Europe Standard Time", "de-DE", "de", "1", "Outlook down", "")
-	f.Add("", "", "", "", "", "", "", "", "", "", "")
-	f.Add("  ", "\n", "urgent", "fax", "", "  ", "", "Germany", "1 - Critical", "", "US")
+	f.Add("Mailbox moves stuck", "Moves queued", "Moderate", "phone", "+49 30 1", "W. Europe Standard Time", "de-DE", "de", "1", "Outlook down", "", "2026-11-25T08:40:00Z", "yes")
+	f.Add("", "", "", "", "", "", "", "", "", "", "", "", "")
+	f.Add("  ", "\n", "urgent", "fax", "", "  ", "", "Germany", "1 - Critical", "", "US", "yesterday", "true")
+	f.Add("Down", "", "critical", "email", "", "", "", "", "3", "", "", "2026-11-25T09:40:00+01:00", "No")
 	h := &EscalateHandler{
-		cfg: EscalateConfig{ServiceID: "svc", ProblemClassificationID: "pc"},
+		cfg: EscalateConfig{ServiceID: "svc", ProblemClassificationID: "pc",
+			Clock: func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) }},
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
-	f.Fuzz(func(t *testing.T, title, desc, sev, method, phone, tz, lang, country, priority, short, usage string) {
+	f.Fuzz(func(t *testing.T, title, desc, sev, method, phone, tz, lang, country, priority, short, usage, start, consent string) {
 		ev := &event.Event{
 			ID: "evt", Source: "https://contoso.service-now.com",
 			Data: event.Data{
 				Incident: event.Incident{SysID: "9d385017c611228701d22104cc95c371", Number: "INC0010023", ShortDescription: short, Priority: priority},
 				Escalation: &event.Escalation{Title: title, Description: desc, Severity: sev, Contact: &event.Contact{
 					PreferredContactMethod: method, Phone: phone, TimeZone: tz, Language: lang, Country: country,
-				}},
+				}, ProblemStartTime: start, AdvancedDiagnosticConsent: consent},
 			},
 		}
 		for _, test := range []bool{false, true} {
 			h.cfg.TestEnvironment = test
-			p, lowered := h.ticketProperties(ev, Account{Email: "admin@contoso.onmicrosoft.com", UsageLocation: usage})
+			d, why := h.readDialog(ev)
+			if why != "" {
+				if !strings.HasSuffix(why, ".") {
+					t.Errorf("refusal %q is not a sentence", why)
+				}
+				continue
+			}
+			p, lowered := h.ticketProperties(ev, Account{Email: "admin@contoso.onmicrosoft.com", UsageLocation: usage}, d), d.lowered
 			if p.Severity == SeverityHighestCriticalImpact || (lowered && p.Severity != SeverityCritical) {
 				t.Errorf("severity %s (lowered %v) without ESCALATOR_ALLOW_HIGHEST_SEVERITY", p.Severity, lowered)
 			}

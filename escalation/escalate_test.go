@@ -365,7 +365,7 @@ func TestEscalateSeverity(t *testing.T) {
 			ev := escalationEvent("evt-1")
 			ev.Data.Incident.Priority = tt.sent
 			if tt.block != "" {
-				ev.Data.Escalation = &event.Escalation{Severity: tt.block}
+				ev.Data.Escalation = &event.Escalation{Severity: tt.block, Contact: &event.Contact{Phone: testPhone}}
 			}
 			cfg := e.escalateConfig()
 			cfg.AllowHighestSeverity = tt.allowHighest

@@ -23,16 +23,20 @@ const (
 const testTitlePrefix = "[TEST] "
 
 // ticketProperties builds the ticket of ev's incident with acct as its
-// contact:
+// contact and d, the dialog's answers (readDialog):
 //   - title and description from the escalation block, else from the
 //     incident; the description always names the incident and links back;
 //   - severity from the block, else mapped from the priority;
-//     highestcriticalimpact lowered to critical unless allowed (lowered
-//     reports it); minimal in a test environment;
+//     highestcriticalimpact lowered to critical unless allowed; minimal in
+//     a test environment (readDialog);
 //   - contact names and address from the linked account; contact method,
-//     time zone, language and country from the block's contact, else the
-//     defaults (country: the account's usage location, else USA).
-func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) (props TicketProperties, lowered bool) {
+//     phone, time zone, language and country from the block's contact,
+//     else the defaults (country: the account's usage location, else USA);
+//   - problem start time and advanced diagnostic consent from the block
+//     (consent No when not given);
+//   - service and problem classification: the configured ones (the
+//     handler classifies afterwards, see classify).
+func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account, d dialog) TicketProperties {
 	inc := ev.Data.Incident
 	esc := ev.Data.Escalation
 	if esc == nil {
@@ -44,12 +48,9 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) (props
 	}
 
 	title := cmp.Or(strings.TrimSpace(esc.Title), strings.TrimSpace(inc.ShortDescription), "ServiceNow incident "+inc.Number)
-	severity, lowered := h.escalationSeverity(inc, esc)
 	if h.cfg.TestEnvironment {
 		title = testTitlePrefix + title
-		severity, lowered = SeverityMinimal, false
 	}
-
 	country := DefaultCountry
 	if c, ok := CountryAlpha3(acct.UsageLocation); ok {
 		country = c
@@ -57,30 +58,26 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account) (props
 	if c, ok := contactCountry(contact.Country); ok {
 		country = c
 	}
-	// The API knows email and phone; phone needs a number.
-	method := DefaultContactMethod
-	if strings.EqualFold(strings.TrimSpace(contact.PreferredContactMethod), "phone") && strings.TrimSpace(contact.Phone) != "" {
-		method = "phone"
-	}
 	first, last := acct.ContactName()
 	return TicketProperties{
 		Title:                     title,
 		Description:               description(ev, esc),
 		ServiceID:                 h.cfg.ServiceID,
 		ProblemClassificationID:   h.cfg.ProblemClassificationID,
-		Severity:                  severity,
-		AdvancedDiagnosticConsent: "No",
+		Severity:                  d.severity,
+		AdvancedDiagnosticConsent: d.consent,
+		ProblemStartTime:          d.start,
 		ContactDetails: ContactDetails{
 			FirstName:                first,
 			LastName:                 last,
 			PrimaryEmailAddress:      acct.Email,
-			PreferredContactMethod:   method,
-			PhoneNumber:              strings.TrimSpace(contact.Phone),
+			PreferredContactMethod:   d.method,
+			PhoneNumber:              d.phone,
 			PreferredTimeZone:        cmp.Or(strings.TrimSpace(contact.TimeZone), DefaultTimeZone),
 			PreferredSupportLanguage: strings.ToLower(cmp.Or(strings.TrimSpace(contact.Language), DefaultLanguage)),
 			Country:                  country,
 		},
-	}, lowered
+	}
 }
 
 // contactCountry reads a country given as an ISO 3166-1 alpha-2 or

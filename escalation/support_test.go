@@ -406,6 +406,12 @@ func TestCreateTicketValidates(t *testing.T) {
 		{"missing contact", "t1", func(p *escalation.TicketProperties) { p.ContactDetails = escalation.ContactDetails{} }, "contactDetails.firstName"},
 		{"bad severity", "t1", func(p *escalation.TicketProperties) { p.Severity = "urgent" }, "highestcriticalimpact"},
 		{"bad consent", "t1", func(p *escalation.TicketProperties) { p.AdvancedDiagnosticConsent = "maybe" }, "Yes or No"},
+		{"bad contact method", "t1", func(p *escalation.TicketProperties) { p.ContactDetails.PreferredContactMethod = "fax" }, "email or phone"},
+		{"phone without number", "t1", func(p *escalation.TicketProperties) { p.ContactDetails.PreferredContactMethod = "phone" }, "contactDetails.phoneNumber"},
+		{"critical without phone number", "t1", func(p *escalation.TicketProperties) { p.Severity = escalation.SeverityCritical }, "phone number for a case of severity critical"},
+		{"highestcriticalimpact without phone number", "t1", func(p *escalation.TicketProperties) {
+			p.Severity = escalation.SeverityHighestCriticalImpact
+		}, "phone number for a case of severity highestcriticalimpact"},
 		{"bad name", "a/b", func(p *escalation.TicketProperties) {}, "not a valid resource name"},
 		{"empty name", "", func(p *escalation.TicketProperties) {}, "not a valid resource name"},
 	}
@@ -430,12 +436,16 @@ func TestCreateTicketNormalizes(t *testing.T) {
 	a.on("PUT", supPrefix+"/supportTickets/testticket", supJSON(201, supFixture(t, "ticket_created.json")))
 	p := exampleProperties(t)
 	p.Severity, p.AdvancedDiagnosticConsent = "Critical", "no"
+	p.ContactDetails.PreferredContactMethod, p.ContactDetails.PhoneNumber = "Phone", "+1 425 555 0100"
+	p.ProblemStartTime = time.Date(2026, 11, 25, 9, 40, 0, 0, time.FixedZone("CET", 3600))
 	if _, err := newSupClient(t, a, &supClock{}).CreateTicket(context.Background(), "testticket", p); err != nil {
 		t.Fatal(err)
 	}
 	var sent struct{ Properties map[string]any }
 	_ = json.Unmarshal(a.requests()[0].Body, &sent)
-	if sent.Properties["severity"] != "critical" || sent.Properties["advancedDiagnosticConsent"] != "No" {
+	cd, _ := sent.Properties["contactDetails"].(map[string]any)
+	if sent.Properties["severity"] != "critical" || sent.Properties["advancedDiagnosticConsent"] != "No" ||
+		sent.Properties["problemStartTime"] != "2026-11-25T08:40:00Z" || cd["preferredContactMethod"] != "phone" {
 		t.Errorf("sent %v", sent.Properties)
 	}
 }

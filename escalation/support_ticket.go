@@ -30,6 +30,9 @@ type TicketProperties struct {
 	Severity                  Severity       `json:"severity"`
 	AdvancedDiagnosticConsent string         `json:"advancedDiagnosticConsent"` // "Yes" or "No"
 	ContactDetails            ContactDetails `json:"contactDetails"`
+	// ProblemStartTime is when the problem started (sent as RFC 3339 UTC);
+	// zero: not given.
+	ProblemStartTime time.Time `json:"problemStartTime,omitzero"`
 
 	// Read-only.
 	SupportTicketID                  string    `json:"supportTicketId,omitempty"`
@@ -80,6 +83,18 @@ func (p *TicketProperties) validate() error {
 		return fmt.Errorf("ticket properties: %w", err)
 	}
 	p.Severity = sev
+	switch m := strings.ToLower(p.ContactDetails.PreferredContactMethod); m {
+	case "email", "phone":
+		p.ContactDetails.PreferredContactMethod = m
+	default:
+		return fault.Permanentf("ticket properties: contactDetails.preferredContactMethod %q: want email or phone", p.ContactDetails.PreferredContactMethod)
+	}
+	if why := PhoneRule(p.Severity, p.ContactDetails.PreferredContactMethod, p.ContactDetails.PhoneNumber); why != "" {
+		return fault.Permanentf("ticket properties: contactDetails.phoneNumber: %s", why)
+	}
+	if !p.ProblemStartTime.IsZero() {
+		p.ProblemStartTime = p.ProblemStartTime.UTC()
+	}
 	switch strings.ToLower(p.AdvancedDiagnosticConsent) {
 	case "yes":
 		p.AdvancedDiagnosticConsent = "Yes"
@@ -97,5 +112,6 @@ func (p TicketProperties) writable() TicketProperties {
 		Title: p.Title, Description: p.Description, ServiceID: p.ServiceID,
 		ProblemClassificationID: p.ProblemClassificationID, Severity: p.Severity,
 		AdvancedDiagnosticConsent: p.AdvancedDiagnosticConsent, ContactDetails: p.ContactDetails,
+		ProblemStartTime: p.ProblemStartTime,
 	}
 }

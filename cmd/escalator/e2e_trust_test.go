@@ -126,7 +126,8 @@ func TestE2EHighestSeverityLowered(t *testing.T) {
 	x := startE2E(t, nil)
 	x.link(t, sim.DefaultAdminUPN)
 	x.post(t, example(t, "escalation-requested.json", func(ev *event.Event) {
-		ev.Data.Escalation = &event.Escalation{Severity: "highestcriticalimpact"}
+		// A critical case needs a phone number (Microsoft's rule).
+		ev.Data.Escalation = &event.Escalation{Severity: "highestcriticalimpact", Contact: &event.Contact{Phone: "+1 425 555 0100"}}
 	}))
 	waitFor(t, "case note", func() bool { return len(x.notes("Escalated to Microsoft support")) == 1 })
 	if sev := x.sim.Tickets()[0].Properties.Severity; sev != "critical" {

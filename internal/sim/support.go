@@ -163,6 +163,9 @@ func validateCreate(b createTicketBody) string {
 	default:
 		return fmt.Sprintf("The value '%s' of 'properties.contactDetails.preferredContactMethod' is not valid. Allowed values: email, phone.", c.PreferredContactMethod)
 	}
+	if sev := strings.ToLower(p.Severity); c.PhoneNumber == "" && (sev == "critical" || sev == "highestcriticalimpact") {
+		return "The property 'properties.contactDetails.phoneNumber' is required when the severity is critical or highestcriticalimpact."
+	}
 	if !strings.Contains(c.PrimaryEmailAddress, "@") {
 		return fmt.Sprintf("The value '%s' of 'properties.contactDetails.primaryEmailAddress' is not a valid email address.", c.PrimaryEmailAddress)
 	}

@@ -23,7 +23,7 @@ func validTicket() map[string]any {
 		"contactDetails": map[string]any{
 			"firstName": "MOD", "lastName": "Administrator", "primaryEmailAddress": DefaultAdminUPN,
 			"preferredContactMethod": "email", "preferredTimeZone": "Pacific Standard Time",
-			"preferredSupportLanguage": "en-us", "country": "USA",
+			"preferredSupportLanguage": "en-us", "country": "USA", "phoneNumber": "+1 425 555 0100",
 		},
 	}}
 }
@@ -112,7 +112,15 @@ func TestSupportCreateValidation(t *testing.T) {
 		{"no last name", mutate(func(_, c map[string]any) { delete(c, "lastName") }), "lastName"},
 		{"no email", mutate(func(_, c map[string]any) { delete(c, "primaryEmailAddress") }), "primaryEmailAddress"},
 		{"no contact method", mutate(func(_, c map[string]any) { delete(c, "preferredContactMethod") }), "preferredContactMethod"},
-		{"phone without number", mutate(func(_, c map[string]any) { c["preferredContactMethod"] = "phone" }), "phoneNumber"},
+		{"phone without number", mutate(func(p, c map[string]any) {
+			p["severity"], c["preferredContactMethod"] = "minimal", "phone"
+			delete(c, "phoneNumber")
+		}), "phoneNumber"},
+		{"critical without phone number", mutate(func(_, c map[string]any) { delete(c, "phoneNumber") }), "severity is critical"},
+		{"highestcriticalimpact without phone number", mutate(func(p, c map[string]any) {
+			p["severity"] = "highestcriticalimpact"
+			delete(c, "phoneNumber")
+		}), "phoneNumber"},
 		{"no time zone", mutate(func(_, c map[string]any) { delete(c, "preferredTimeZone") }), "preferredTimeZone"},
 		{"no language", mutate(func(_, c map[string]any) { delete(c, "preferredSupportLanguage") }), "preferredSupportLanguage"},
 		{"no country", mutate(func(_, c map[string]any) { delete(c, "country") }), "country"},
