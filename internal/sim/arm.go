@@ -12,6 +12,11 @@ import (
 // armGuard checks token, api-version and (when scoped) the subscription,
 // answering the ARM error itself.
 func (s *Server) armGuard(w http.ResponseWriter, r *http.Request, scoped bool) bool {
+	return s.armGuardVersions(w, r, scoped, supportedAPIVersions)
+}
+
+// armGuardVersions is armGuard for a route that exists in versions only.
+func (s *Server) armGuardVersions(w http.ResponseWriter, r *http.Request, scoped bool, versions []string) bool {
 	switch prob, _ := s.checkToken(r, audARM); prob {
 	case tokenOK:
 	case tokenMissing:
@@ -32,9 +37,9 @@ func (s *Server) armGuard(w http.ResponseWriter, r *http.Request, scoped bool) b
 		s.armError(w, http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
 		return false
 	}
-	if !slices.Contains(supportedAPIVersions, v) {
+	if !slices.Contains(versions, v) {
 		s.armError(w, http.StatusBadRequest, "NoRegisteredProviderFound", fmt.Sprintf(
-			"No registered resource provider found for location 'global' and API version '%s' for type 'supportTickets'. The supported api-versions are '%s'.", v, strings.Join(supportedAPIVersions, ", ")))
+			"No registered resource provider found for location 'global' and API version '%s' for type '%s'. The supported api-versions are '%s'.", v, armType(r), strings.Join(versions, ", ")))
 		return false
 	}
 	if !scoped {
@@ -61,6 +66,17 @@ func (s *Server) armGuard(w http.ResponseWriter, r *http.Request, scoped bool) b
 		return true
 	}
 	return false
+}
+
+// armType is the resource type or action of an ARM request's path, as ARM
+// names it in errors: the segment after Microsoft.Support.
+func armType(r *http.Request) string {
+	_, after, _ := strings.Cut(r.URL.Path, "/Microsoft.Support/")
+	typ, _, _ := strings.Cut(after, "/")
+	if typ == "" {
+		return "supportTickets"
+	}
+	return typ
 }
 
 func (s *Server) armUnauthorized(w http.ResponseWriter, code, msg string) {

@@ -26,7 +26,10 @@
 // (PUT 202 + Azure-AsyncOperation/Location, repeated PUT 409, GET, PATCH,
 // list), …/supportTickets/{name}/communications[/{comm}], …/checkNameAvailability,
 // …/operationsStatus/{op}, …/operationResults/{op};
-// /providers/Microsoft.Support/services[/{id}[/problemClassifications[/{id}]]].
+// /providers/Microsoft.Support/services[/{id}[/problemClassifications[/{id}]]];
+// classification (api-version 2026-06-01 only): POST …/classifyServices and
+// POST …/services/{id}/classifyProblems, answered from the catalog's
+// keywords (support_classify.go).
 // ServiceNow (OAuth bearer from POST /oauth_token.do, or basic auth admin/admin):
 // the Table API for any table, /api/now/table/{table}[/{sys_id}] (GET list and
 // record, POST, PATCH, PUT): sysparm_query (= != IN NOT IN LIKE … ^ ^OR ^NQ
@@ -93,6 +96,7 @@
 //	  "graph_forbidden": true,         // service health answers 403 (no ServiceHealth.Read.All)
 //	  "graph_users_forbidden": true,   // users answer 403 Authorization_RequestDenied
 //	  "support_forbidden": true,       // the subscription answers 403 AuthorizationFailed
+//	  "support_azure_only": true,      // the service list has no Microsoft 365 entry
 //	  "servicenow_cross_scope": true,  // Table API answers 403 cross-scope access policy
 //	  "servicenow_oauth_denied": true  // /oauth_token.do answers 401 access_denied
 //	}

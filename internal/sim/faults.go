@@ -69,6 +69,10 @@ type Faults struct {
 	// SupportForbidden makes the configured subscription answer 403
 	// AuthorizationFailed (no Support Request Contributor role).
 	SupportForbidden bool `json:"support_forbidden,omitempty"`
+	// SupportAzureOnly serves the support service list without its
+	// Microsoft 365 entry, as a subscription whose Azure support lists
+	// Azure services only: no Exchange Online, Teams or SharePoint.
+	SupportAzureOnly bool `json:"support_azure_only,omitempty"`
 	// ServiceNowCrossScope makes the Table API answer 403 with the
 	// cross-scope access policy error.
 	ServiceNowCrossScope bool `json:"servicenow_cross_scope,omitempty"`

@@ -137,6 +137,8 @@ func (s *Server) routes() {
 	s.api(famARM, "GET /providers/Microsoft.Support/services/{service}", s.armGetService)
 	s.api(famARM, "GET /providers/Microsoft.Support/services/{service}/problemClassifications", s.armListProblemClassifications)
 	s.api(famARM, "GET /providers/Microsoft.Support/services/{service}/problemClassifications/{pc}", s.armGetProblemClassification)
+	s.api(famARM, "POST "+sup+"/classifyServices", s.armClassifyServices)
+	s.api(famARM, "POST "+sup+"/services/{service}/classifyProblems", s.armClassifyProblems)
 	// ServiceNow
 	s.api(famServiceNowOAuth, "POST /oauth_token.do", s.snowToken)
 	const table = "/api/now/table/{table}"

@@ -186,7 +186,7 @@ func (s *Server) armCreateTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := b.Properties
-	svcName, pcName, msg := resolveClassification(p.ServiceID, p.ProblemClassificationID)
+	svcName, pcName, msg := resolveClassification(s.supportCatalog(), p.ServiceID, p.ProblemClassificationID)
 	if msg != "" {
 		s.armError(w, http.StatusBadRequest, "BadRequest", msg)
 		return
