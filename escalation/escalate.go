@@ -61,9 +61,14 @@ type EscalateConfig struct {
 	// severity minimal (ESCALATOR_TEST_ENVIRONMENT).
 	TestEnvironment bool
 	// ServiceID and ProblemClassificationID are the tickets' serviceId and
-	// problemClassificationId (ESCALATOR_SUPPORT_SERVICE_ID,
+	// problemClassificationId when classification has none to offer
+	// (ESCALATOR_SUPPORT_SERVICE_ID,
 	// ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID); required.
 	ServiceID, ProblemClassificationID string
+	// Classifier chooses each ticket's service and problem classification
+	// from the incident's description (the Support client); nil: always
+	// the configured ones.
+	Classifier SupportClassifier
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// Clock defaults to time.Now.
@@ -119,7 +124,8 @@ func NewEscalateHandler(cfg EscalateConfig) (*EscalateHandler, error) {
 //     critical case, …) is refused with a note saying what to change;
 //  1. claim the incident in escalator_cases (pending, deterministic name);
 //  2. load the linked account (none: a note, then a permanent error);
-//  3. create the ticket (an existing one is read back);
+//  3. choose the service and problem classification (classify), create
+//     the ticket (an existing one is read back);
 //  4. record its case id;
 //  5. set the incident's case field;
 //  6. post the case note once (marker case-<ticket name>);
@@ -185,10 +191,15 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	c := d.Case
 
 	var t Ticket
+	var ch choice // this attempt's choice of service; zero when resuming a recorded case
 	if c.CaseID != "" {
 		t, err = h.cfg.Support.GetTicket(ctx, c.TicketName)
 	} else {
 		_ = msg.InProgress() // a create polls an async operation
+		if ch, err = h.classify(ctx, msg, ev); err != nil {
+			return err
+		}
+		props.ServiceID, props.ProblemClassificationID = ch.serviceID, ch.problemID
 		t, err = h.cfg.Support.CreateTicket(ctx, c.TicketName, props)
 	}
 	if err != nil {
@@ -210,7 +221,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	if _, err := h.cfg.Notes.PatchIncident(ctx, inc.SysID, map[string]string{h.cfg.CaseField: caseID}); err != nil {
 		return fmt.Errorf("escalate %s: set %s: %w", inc.Number, h.cfg.CaseField, err)
 	}
-	if _, err := h.cfg.Notes.AddWorkNoteOnce(ctx, inc.SysID, "case-"+c.TicketName, caseNote(caseID, c.TicketName, props, h.cfg.TestEnvironment, lowered)); err != nil {
+	if _, err := h.cfg.Notes.AddWorkNoteOnce(ctx, inc.SysID, "case-"+c.TicketName, caseNote(caseID, c.TicketName, props, h.cfg.TestEnvironment, lowered)+serviceNote(t, ch)); err != nil {
 		return fmt.Errorf("escalate %s: case note: %w", inc.Number, err)
 	}
 	c.State = CaseOpen
@@ -218,7 +229,8 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	if _, err := h.cfg.Cases.Update(ctx, c, rev); err != nil {
 		return fmt.Errorf("escalate %s: mark case %s open: %w", inc.Number, caseID, err)
 	}
-	log.InfoContext(ctx, "incident escalated", "case", caseID, "action", string(d.Action), "existing", t.Existing)
+	log.InfoContext(ctx, "incident escalated", "case", caseID, "action", string(d.Action), "existing", t.Existing,
+		"service", t.Properties.ServiceID, "problem_classification", t.Properties.ProblemClassificationID, "classified", ch.classified)
 	msg.SetResult(worker.ResultDone, escalatedResult(caseID, c.TicketName))
 	return nil
 }

@@ -50,8 +50,12 @@ func newSupARM(t *testing.T) *supARM {
 		a.reqs = append(a.reqs, supRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("Authorization"), body})
 		h := a.routes[r.Method+" "+r.URL.Path]
 		a.mu.Unlock()
-		if r.URL.Query().Get("api-version") != "2024-04-01" {
-			supWriteError(w, http.StatusBadRequest, "MissingApiVersionParameter", "api-version 2024-04-01 required")
+		version := "2024-04-01"
+		if strings.HasSuffix(r.URL.Path, "/classifyServices") || strings.HasSuffix(r.URL.Path, "/classifyProblems") {
+			version = "2026-06-01" // the first stable version with classification
+		}
+		if r.URL.Query().Get("api-version") != version {
+			supWriteError(w, http.StatusBadRequest, "MissingApiVersionParameter", "api-version "+version+" required")
 			return
 		}
 		if h == nil {

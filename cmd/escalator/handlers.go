@@ -99,7 +99,7 @@ func buildPartsOver(a *App, b buckets) (*parts, error) {
 		AllowHighestSeverity: cfg.worker.AllowHighestSeverity,
 		CaseField:            cfg.worker.CaseField, TestEnvironment: cfg.worker.TestEnvironment,
 		ServiceID: cfg.microsoft.SupportServiceID, ProblemClassificationID: cfg.microsoft.ProblemClassification,
-		Logger: a.log,
+		Classifier: r.support, Logger: a.log,
 	}); err != nil {
 		return nil, err
 	}
