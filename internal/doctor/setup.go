@@ -16,19 +16,22 @@ const (
 	NameGraphHealth    = "graph service health"
 	NameSupportAccess  = "support ticket access"
 	NameSupportCatalog = "support service"
-	NameSNOAuth        = "servicenow oauth"
-	NameSNRead         = "servicenow incident read"
-	NameSNWrite        = "servicenow incident write"
-	NameSNRoles        = "servicenow role read"
-	NameSNJournal      = "servicenow journal read"
-	NameSNSelf         = "servicenow integration user"
-	NameSNOutboxRead   = "servicenow outbox read"
-	NameSNOutboxWrite  = "servicenow outbox write"
-	NameNATS           = "nats"
-	NameStreams        = "jetstream resources"
-	NameAccount        = "linked admin account"
-	NameRedis          = "redis token cache"
-	NameTestEnv        = "test environment"
+	// NameSupportCoverage: the services the subscription's support covers
+	// and the Microsoft 365 workloads among them.
+	NameSupportCoverage = "support coverage"
+	NameSNOAuth         = "servicenow oauth"
+	NameSNRead          = "servicenow incident read"
+	NameSNWrite         = "servicenow incident write"
+	NameSNRoles         = "servicenow role read"
+	NameSNJournal       = "servicenow journal read"
+	NameSNSelf          = "servicenow integration user"
+	NameSNOutboxRead    = "servicenow outbox read"
+	NameSNOutboxWrite   = "servicenow outbox write"
+	NameNATS            = "nats"
+	NameStreams         = "jetstream resources"
+	NameAccount         = "linked admin account"
+	NameRedis           = "redis token cache"
+	NameTestEnv         = "test environment"
 )
 
 // Setup is what the checks run against. A nil part means its configuration
@@ -108,6 +111,7 @@ func Checks(s Setup) []Check {
 		GraphHealthCheck(s.Graph, ifMissing(s.Graph == nil, NameCredentials)...),
 		support.AccessCheck(ifMissing(s.Support == nil, NameCredentials)...),
 		support.CatalogCheck(ifMissing(s.Support == nil, NameCredentials)...),
+		support.CoverageCheck(ifMissing(s.Support == nil, NameCredentials)...),
 		snow.OAuthCheck(ifMissing(s.ServiceNow == nil)...),
 		snow.ReadCheck(),
 		snow.WriteCheck(),

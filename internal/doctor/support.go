@@ -17,6 +17,7 @@ type SupportReader interface {
 	ListServices(ctx context.Context) ([]escalation.Service, error)
 	ListProblemClassifications(ctx context.Context, serviceID string) ([]escalation.ProblemClassification, error)
 	GetTicket(ctx context.Context, name string) (escalation.Ticket, error)
+	ClassifyServices(ctx context.Context, issueSummary string) ([]escalation.ServiceClassification, error)
 }
 
 // probeTicket is the ticket name doctor reads to test access to the
