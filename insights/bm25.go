@@ -1,6 +1,10 @@
 package insights
 
-import "math"
+import (
+	"cmp"
+	"math"
+	"slices"
+)
 
 // BM25 parameters: the usual defaults (Robertson et al.; Lucene, Elasticsearch).
 const (
@@ -101,4 +105,24 @@ func (idx *bm25Index) score(query []string) []float64 {
 		idx.add(scores, []byte(t), 1)
 	}
 	return scores
+}
+
+// docScore is the BM25 score of document doc for the distinct terms of
+// query.
+func (idx *bm25Index) docScore(doc int32, query []string) float64 {
+	var score float64
+	seen := make(map[int32]bool, len(query))
+	for _, t := range query {
+		id, ok := idx.terms[t]
+		if !ok || seen[id] {
+			continue
+		}
+		seen[id] = true
+		ps := idx.postings[id]
+		// Postings are in document order.
+		if i, found := slices.BinarySearchFunc(ps, doc, func(p posting, d int32) int { return cmp.Compare(p.doc, d) }); found {
+			score += ps[i].weight
+		}
+	}
+	return score
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // articlesJSON is the catalog of Microsoft troubleshooting articles,
@@ -58,20 +59,13 @@ func (a Article) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Field weights of the article index: a term in the article's services
-// counts twice, so an incident about Exchange Online leans towards
-// Exchange Online articles when the words alone do not decide.
-const (
-	fieldWeightTitle    = 1.0
-	fieldWeightKeywords = 1.0
-	fieldWeightServices = 2.0
-)
-
 // Catalog is a validated set of articles with its search index. It is
 // immutable and safe for concurrent use.
 type Catalog struct {
 	articles []Article
-	index    *bm25Index
+	index    catalogIndex
+	// rankings recycles the scratch space of Recommend.
+	rankings sync.Pool
 }
 
 // LoadCatalog returns the embedded catalog, validated and indexed.
@@ -107,7 +101,6 @@ func NewCatalog(articles []Article) (*Catalog, error) {
 		return nil, err
 	}
 	c := &Catalog{articles: make([]Article, len(articles))}
-	docs := make([]map[string]float64, len(articles))
 	for i, a := range articles {
 		c.articles[i] = Article{
 			Title:    a.Title,
@@ -115,28 +108,10 @@ func NewCatalog(articles []Article) (*Catalog, error) {
 			Services: append([]string(nil), a.Services...),
 			Keywords: append([]string(nil), a.Keywords...),
 		}
-		docs[i] = articleTerms(a)
 	}
-	c.index = newBM25(docs, bm25K1, bm25B)
+	c.index = newCatalogIndex(c.articles)
+	c.rankings.New = func() any { return newRanking(&c.index) }
 	return c, nil
-}
-
-// articleTerms is the weighted term frequency of an article's fields.
-func articleTerms(a Article) map[string]float64 {
-	tf := make(map[string]float64)
-	addField := func(text string, w float64) {
-		for _, t := range tokenize(text) {
-			tf[t] += w
-		}
-	}
-	addField(a.Title, fieldWeightTitle)
-	for _, k := range a.Keywords {
-		addField(k, fieldWeightKeywords)
-	}
-	for _, s := range a.Services {
-		addField(s, fieldWeightServices)
-	}
-	return tf
 }
 
 // Len is the number of articles.

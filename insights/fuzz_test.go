@@ -13,6 +13,8 @@ func FuzzMatchAndRecommend(f *testing.F) {
 		exampleIncident, "", "'", "’s", "sign-in", "ies", "sses", "xes", "ing",
 		"microsoft 365 apps for", "\xff\xfe", "exchange online exchange online",
 		"Überprüfung der Anmeldung schlägt fehl", "ﬁle ǅ ß", "EX123456",
+		"550 5.7.1 AADSTS50057 0x8004de40", "5.", ".5", "1.2.3.4.5", "Zoom meeting, Outlook works fine.",
+		"outlok sharepiont onedrrive", "(ok) fine, works; but", "iPhone licence enrolment greyed",
 	} {
 		f.Add(s)
 	}

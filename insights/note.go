@@ -30,7 +30,10 @@ type Note struct {
 func (n Note) shownIssues() []IssueMatch     { return n.Issues[:min(len(n.Issues), noteIssues)] }
 func (n Note) shownArticles() []ArticleMatch { return n.Articles[:min(len(n.Articles), noteArticles)] }
 
-// FormatNote renders n as one plain-text ServiceNow work note.
+// FormatNote renders n as one plain-text ServiceNow work note. When the
+// incident names no Microsoft 365 service the note says so, rather than
+// padding it with articles (Recommend gives none then, unless the
+// description quotes one closely).
 func FormatNote(n Note) string {
 	var b strings.Builder
 	b.WriteString("Microsoft 365 insights")
@@ -41,12 +44,12 @@ func FormatNote(n Note) string {
 
 	issues, articles := n.shownIssues(), n.shownArticles()
 	if len(n.Services) == 0 && len(issues) == 0 && len(articles) == 0 {
-		b.WriteString("Nothing matched: no Microsoft 365 service, service health issue or article was found for this incident's description.\n")
+		b.WriteString("No Microsoft 365 service recognised in this incident's description, and no Microsoft service health issue or article matches it.\n")
 		return b.String()
 	}
 
 	if len(n.Services) == 0 {
-		b.WriteString("Services: none recognised in the incident's description.\n")
+		b.WriteString("Services: no Microsoft 365 service recognised in the incident's description.\n")
 	} else {
 		parts := make([]string, len(n.Services))
 		for i, s := range n.Services {
@@ -78,9 +81,12 @@ func FormatNote(n Note) string {
 	}
 
 	b.WriteString("\n")
-	if len(articles) == 0 {
+	switch {
+	case len(articles) == 0 && len(n.Services) == 0:
+		b.WriteString("Recommended articles: none, as no Microsoft 365 service was recognised and no article matches the description closely.\n")
+	case len(articles) == 0:
 		b.WriteString("Recommended articles: none matches this incident.\n")
-	} else {
+	default:
 		b.WriteString("Recommended articles:\n")
 		for i, m := range articles {
 			fmt.Fprintf(&b, "%d. %s\n   %s\n", i+1, oneLine(m.Article.Title), m.Article.URL)

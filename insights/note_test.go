@@ -59,11 +59,15 @@ func TestFormatNoteEmptyParts(t *testing.T) {
 		note Note
 		want []string
 	}{
-		{"nothing matched", Note{Incident: "INC1"}, []string{"Microsoft 365 insights for INC1\n", "Nothing matched"}},
+		{"nothing matched", Note{Incident: "INC1"}, []string{"Microsoft 365 insights for INC1\n",
+			"No Microsoft 365 service recognised in this incident's description, and no Microsoft service health issue or article matches it."}},
 		{"no incident number", Note{}, []string{"Microsoft 365 insights\n"}},
 		{"no issues", Note{Services: []ServiceMatch{{Service: ServiceTeams, Terms: []string{"teams"}}}},
-			[]string{"no current or recent issue matches", "Recommended articles: none"}},
-		{"no services", Note{Articles: noteFixture().Articles[:1]}, []string{"Services: none recognised", "1. Article 0"}},
+			[]string{"no current or recent issue matches", "Recommended articles: none matches this incident."}},
+		{"no services", Note{Articles: noteFixture().Articles[:1]}, []string{"Services: no Microsoft 365 service recognised", "1. Article 0"}},
+		{"no services, an issue, no article", Note{Issues: noteFixture().Issues[:1]},
+			[]string{"Services: no Microsoft 365 service recognised", "1. MO999001",
+				"Recommended articles: none, as no Microsoft 365 service was recognised and no article matches the description closely."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,9 +7,11 @@ import (
 
 // scanWords splits text into lower-cased words of letters and digits and
 // calls fn with each one. Apostrophes are dropped rather than treated as
-// separators so that "can't" and "can’t" both become "cant". The word
-// passed to fn lives in buf (returned for reuse) and is only valid during
-// the call; fn may modify it in place.
+// separators so that "can't" and "can’t" both become "cant", and a dot
+// between two digits is kept, so that the status codes "5.7.1" and
+// "5.7.10" stay two distinct words. The word passed to fn lives in buf
+// (returned for reuse) and is only valid during the call; fn may modify it
+// in place.
 func scanWords(text string, buf []byte, fn func(word []byte)) []byte {
 	word := buf[:0]
 	flush := func() {
@@ -18,12 +20,14 @@ func scanWords(text string, buf []byte, fn func(word []byte)) []byte {
 			word = word[:0]
 		}
 	}
-	for _, r := range text {
+	for i, r := range text {
 		switch {
 		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
 			word = append(word, byte(r))
 		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
 			word = append(word, byte(r+'a'-'A'))
+		case r == '.' && len(word) > 0 && isDigit(word[len(word)-1]) && i+1 < len(text) && isDigit(text[i+1]):
+			word = append(word, '.')
 		case r == '\'' || r == '’':
 			// joined: can't → cant
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
@@ -35,6 +39,8 @@ func scanWords(text string, buf []byte, fn func(word []byte)) []byte {
 	flush()
 	return word
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // isStopword reports whether w is one of the short list of English words
 // that carry no meaning for matching an incident to an article or issue.
@@ -101,15 +107,57 @@ func hasSuffix(w []byte, suffix string) bool {
 	return len(w) >= len(suffix) && string(w[len(w)-len(suffix):]) == suffix
 }
 
+// americanSpelling returns the American spelling Microsoft's articles use
+// for the British spellings incidents often have ("enrolment", "licence",
+// "organisation"), or w itself. The result may share w's memory.
+func americanSpelling(w []byte) []byte {
+	var us string
+	switch string(w) {
+	case "enrol", "enrols":
+		us = "enroll"
+	case "enrolment", "enrolments":
+		us = "enrollment"
+	case "licence", "licences":
+		us = "license"
+	case "licenced":
+		us = "licensed"
+	case "organisation", "organisations":
+		us = "organization"
+	case "organisational":
+		us = "organizational"
+	case "customise", "customised":
+		us = "customize"
+	case "recognise", "recognised":
+		us = "recognize"
+	case "authorise", "authorised":
+		us = "authorize"
+	case "centre":
+		us = "center"
+	case "grey":
+		us = "gray"
+	case "greyed":
+		us = "grayed"
+	case "catalogue":
+		us = "catalog"
+	case "iphone", "iphones", "ipad", "ipads":
+		us = "ios" // the articles name the system: "iOS/iPadOS device enrollment"
+	case "macbook", "macbooks", "mac", "macs":
+		us = "macos"
+	default:
+		return w
+	}
+	return append(w[:0], us...)
+}
+
 // scanTerms calls fn with each normalised term of text: lower-cased,
-// stopwords removed, plurals stemmed. The term is only valid during the
-// call.
+// stopwords removed, British spellings made American, plurals and a few
+// endings stemmed. The term is only valid during the call.
 func scanTerms(text string, buf []byte, fn func(term []byte)) []byte {
 	return scanWords(text, buf, func(w []byte) {
 		if isStopword(w) {
 			return
 		}
-		fn(stem(w))
+		fn(stem(americanSpelling(w)))
 	})
 }
 

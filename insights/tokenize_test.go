@@ -23,6 +23,11 @@ func TestTokenize(t *testing.T) {
 		{"unicode letters", "Überprüfung ÉCHEC", []string{"überprüfung", "échec"}},
 		{"only separators", "... --- !!!", nil},
 		{"quoted phrase", "'Trying to connect...'", []string{"try", "connect"}},
+		{"status codes keep their dots", "550 5.7.1 and 5.7.10. End.", []string{"550", "5.7.1", "5.7.10", "end"}},
+		{"dots elsewhere split", "v.2 a.b 1. 2 .5", []string{"v", "2", "b", "1", "2", "5"}},
+		{"American spelling", "enrolment licence organisation greyed", []string{"enrollment", "license", "organization", "gray"}},
+		// then stemmed like the catalog's "macOS"
+		{"devices as the articles name them", "iPhone iPads MacBook", []string{"ios", "ios", "maco"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
