@@ -1,9 +1,6 @@
 package insights
 
-import (
-	"cmp"
-	"slices"
-)
+import "slices"
 
 // ArticleMatch is a recommended article and its score. Article shares its
 // Services and Keywords with the catalog: treat them as read-only.
@@ -55,18 +52,20 @@ const (
 //
 // The score is BM25 over each article's title, keywords and services, for
 // the query made of the distinct terms of text (short description and
-// description, without the clauses that say something works: see
-// problemText; a misspelt word counts as the term it is one typo from)
+// description, less the clauses that say something works: see
+// problemClauses; a misspelt word counts as the term it is one typo from)
 // and of the names of the matched services, weighted by their strength
 // relative to the strongest (between 0.5 and 1). An article of none of the
 // matched services counts half. The best article's other terms then make
-// a feedback query (weight feedbackWeight). Articles below a quarter of
-// the best score are dropped, and, when no service was recognised, so is
-// every article whose BM25 does not reach minTitleFraction of its
-// title's; when none was and the text names a competing product (Zoom,
-// Citrix, a VPN client, a printer: see competitors), no article is.
-// Last, the article phrases the text repeats add their own BM25
-// (pairWeight) to the articles kept.
+// a feedback query (weight feedbackWeight).
+//
+// Articles below a quarter of the best score are dropped. When no service
+// was recognised, a text that names a competing product (Zoom, Citrix, a
+// VPN client, a printer: see competitors) gets no article, and otherwise
+// only the articles whose BM25 reaches minTitleFraction of their title's:
+// a description that quotes an article's error message still gets it, a
+// printer jam gets nothing. Last, the article phrases the text repeats add
+// their own BM25 (pairWeight) to the articles kept.
 func (c *Catalog) Recommend(text string, services []ServiceMatch, n int) []ArticleMatch {
 	if n <= 0 || len(c.articles) == 0 || len(services) == 0 && namesCompetitor(text) {
 		return nil
@@ -91,13 +90,20 @@ func (c *Catalog) Recommend(text string, services []ServiceMatch, n int) []Artic
 		return nil
 	}
 	// The n best of the articles kept, by insertion: n is small.
-	top := make([]ArticleMatch, 0, n+1)
+	type scored struct {
+		d     int
+		score float64
+	}
+	better := func(a, b scored) bool { // score descending, then URL
+		return a.score > b.score || a.score == b.score && c.articles[a.d].URL < c.articles[b.d].URL
+	}
+	top := make([]scored, 0, n+1)
 	for d, s := range final {
 		if s < best*minRelativeScore || len(services) == 0 && base[d] < minTitleFraction*c.index.titleScores[d] {
 			continue
 		}
 		// Phrases reorder the articles kept, they do not keep more.
-		m := ArticleMatch{Article: c.articles[d], Score: s + pairWeight*r.pairs[d]}
+		m := scored{d, s + pairWeight*r.pairs[d]}
 		i := len(top)
 		for i > 0 && better(m, top[i-1]) {
 			i--
@@ -109,12 +115,11 @@ func (c *Catalog) Recommend(text string, services []ServiceMatch, n int) []Artic
 	if len(top) == 0 {
 		return nil
 	}
-	return top
-}
-
-// better orders recommendations: score descending, then URL.
-func better(a, b ArticleMatch) bool {
-	return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Article.URL, b.Article.URL)) < 0
+	out := make([]ArticleMatch, len(top))
+	for i, m := range top {
+		out[i] = ArticleMatch{Article: c.articles[m.d], Score: m.score}
+	}
+	return out
 }
 
 func argmax(xs []float64) int {

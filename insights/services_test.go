@@ -92,6 +92,13 @@ func TestSynonymTableIsWellFormed(t *testing.T) {
 			seen[key] = s.service
 		}
 	}
+	for _, c := range competitors {
+		key := joinWords(words(c))
+		if other, dup := seen[key]; dup || key == "" {
+			t.Errorf("competitor %q is empty or also a phrase of %q", c, other)
+		}
+		seen[key] = "competitor"
+	}
 }
 
 func joinWords(ws []string) string {
