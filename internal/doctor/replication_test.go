@@ -81,11 +81,15 @@ func TestResourcesCheckOnCluster(t *testing.T) {
 	if res := j.NATSCheck().Run(ctx); res.Status != Pass {
 		t.Fatalf("nats check %+v", res)
 	}
+	// Each check gets its own deadline: on a loaded machine the whole test
+	// may outlast one shared context.
 	poll := func(what string, cond func(Result) bool) Result {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for {
-			res := j.ResourcesCheck().Run(ctx)
+			rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+			res := j.ResourcesCheck().Run(rctx)
+			rcancel()
 			if cond(res) {
 				return res
 			}
