@@ -1,6 +1,7 @@
 // Package telemetry wires OpenTelemetry for Escalator: trace context carried
-// in NATS message headers, and the SDK providers configured from the standard
-// OTEL_* variables.
+// in NATS message headers, the SDK providers configured from the standard
+// OTEL_* variables, and the slog handler that puts the trace context (and the
+// event's identity) on every log line written about an event.
 package telemetry
 
 import (
