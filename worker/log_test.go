@@ -50,7 +50,7 @@ func TestFailureLoggedOnceWithoutBody(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"event_id": "logged-1", "subject": event.SubjectInsights, "class": "permanent", "deliveries": float64(1)}
+	want := map[string]any{"event_id": "logged-1", "subject": event.SubjectInsights, "class": "permanent", "delivery": float64(1)}
 	for k, v := range want {
 		if rec[k] != v {
 			t.Errorf("log %s = %v, want %v", k, rec[k], v)

@@ -33,7 +33,7 @@ func (w *Worker) process(d *delivery) {
 		msg.NumDelivered = 1
 	}
 
-	ctx := w.prop.Extract(w.base, telemetry.HeaderCarrier(msg.Header))
+	ctx := withMessageLog(w.prop.Extract(w.base, telemetry.HeaderCarrier(msg.Header)), d)
 	var span trace.Span
 	if w.ins.tracing {
 		// r.spanStart is full (len == cap): append copies it.
@@ -112,7 +112,7 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 		// a redelivery that repeats nothing, while waiting would cost a
 		// round trip per message.
 		if aerr := m.Ack(); aerr != nil {
-			w.log.Warn("ack failed; the message will be redelivered", w.logAttrs(msg, aerr)...)
+			w.log.WarnContext(ctx, "ack failed; the message will be redelivered", w.logAttrs(msg, aerr)...)
 		}
 		span.SetStatus(codes.Ok, "")
 		w.ins.messages.Add(ctx, 1, r.acked...)
@@ -131,7 +131,7 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 		if nerr := m.NakWithDelay(delay); nerr != nil {
 			attrs = append(attrs, slog.String("nak_error", nerr.Error()))
 		}
-		w.log.Warn("handler failed; retrying", append(attrs, slog.Duration("retry_in", delay))...)
+		w.log.WarnContext(ctx, "handler failed; retrying", append(attrs, slog.Duration("retry_in", delay))...)
 		w.ins.settled(ctx, msg.Subject, OutcomeRetry, class.String(), elapsed())
 		return
 	}
@@ -143,7 +143,7 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 		// Never lose the message: leave it in the stream and try again.
 		delay := w.cfg.retryDelay(msg.NumDelivered, err)
 		_ = m.NakWithDelay(delay)
-		w.log.Error("dead letter publish failed; retrying", append(attrs,
+		w.log.ErrorContext(ctx, "dead letter publish failed; retrying", append(attrs,
 			slog.String("dlq_error", perr.Error()), slog.Duration("retry_in", delay))...)
 		w.ins.settled(ctx, msg.Subject, OutcomeRetry, class.String(), elapsed())
 		return
@@ -161,7 +161,7 @@ func (w *Worker) settle(ctx context.Context, d *delivery, r *route, err error, s
 		// redelivery dead-letters it again without a second copy.
 		attrs = append(attrs, slog.String("term_error", terr.Error()))
 	}
-	w.log.Error("handler failed; dead-lettered", attrs...)
+	w.log.ErrorContext(ctx, "handler failed; dead-lettered", attrs...)
 	w.ins.deadLetters.Add(ctx, 1, metricDeadLetterAttrs(msg.Subject, class.String()))
 	w.ins.settled(ctx, msg.Subject, OutcomeDeadLetter, class.String(), elapsed())
 }
@@ -188,7 +188,7 @@ func (w *Worker) logAttrs(msg *Message, err error) []any {
 		slog.String("event_id", msg.Header.Get(jetstream.MsgIDHeader)),
 		slog.String("subject", msg.Subject),
 		slog.Uint64("stream_seq", msg.StreamSeq),
-		slog.Uint64("deliveries", msg.NumDelivered),
+		slog.Uint64(LogKeyDelivery, msg.NumDelivered),
 		slog.String("error", err.Error()),
 	}
 }

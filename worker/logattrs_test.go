@@ -1,0 +1,122 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
+)
+
+// jsonLines decodes the JSON lines of buf, failing on a line with a key
+// twice (json.Unmarshal would keep the last silently).
+func jsonLines(t *testing.T, buf *syncBuffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		for k := range rec {
+			if n := strings.Count(l, `"`+k+`":`); n != 1 {
+				t.Errorf("key %s %d times in %s", k, n, l)
+			}
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// TestLogLinesCarryMessageIdentity: what a handler logs with its context,
+// and what the worker logs settling the message, carry the message's
+// identity and the trace id and span id of that delivery's span; a retry's
+// lines carry the retry's span.
+func TestLogLinesCarryMessageIdentity(t *testing.T) {
+	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	var buf syncBuffer
+	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
+	h := HandlerFunc(func(ctx context.Context, m *Message) error {
+		logger.InfoContext(ctx, "handling")
+		if m.NumDelivered == 1 {
+			return fault.AsTransient(errors.New("ServiceNow answered 503"), 0)
+		}
+		return nil
+	})
+	e.start(t, map[string]Handler{event.SubjectInsights: h},
+		Config{Logger: logger, TracerProvider: tp, BackoffInitial: 10 * time.Millisecond})
+	e.publish(t, "identity-1")
+	eventually(t, 10*time.Second, "second delivery", func() bool { return strings.Count(buf.String(), `"handling"`) == 2 })
+	eventually(t, 10*time.Second, "two process spans", func() bool { return len(rec.Ended()) == 2 })
+
+	spans := map[string]string{} // span id → trace id, of the process spans
+	for _, s := range rec.Ended() {
+		spans[s.SpanContext().SpanID().String()] = s.SpanContext().TraceID().String()
+	}
+	lines := jsonLines(t, &buf)
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want handling, retrying, handling:\n%s", len(lines), buf.String())
+	}
+	for i, want := range []struct {
+		msg      string
+		delivery float64
+	}{{"handling", 1}, {"handler failed; retrying", 1}, {"handling", 2}} {
+		l := lines[i]
+		if l["msg"] != want.msg {
+			t.Fatalf("line %d is %v, want %q", i, l["msg"], want.msg)
+		}
+		for k, v := range map[string]any{"event_id": "identity-1", "incident": "INC0010023",
+			"subject": event.SubjectInsights, "delivery": want.delivery} {
+			if l[k] != v {
+				t.Errorf("line %d (%s): %s = %v, want %v", i, want.msg, k, l[k], v)
+			}
+		}
+		spanID, _ := l["span_id"].(string)
+		if tid, ok := spans[spanID]; !ok || l["trace_id"] != tid {
+			t.Errorf("line %d (%s): trace %v span %v is not a process span of this message %v", i, want.msg, l["trace_id"], spanID, spans)
+		}
+	}
+	if lines[0]["span_id"] != lines[1]["span_id"] || lines[1]["span_id"] == lines[2]["span_id"] {
+		t.Errorf("the retry's line should carry the retry's span: spans %v, %v, %v",
+			lines[0]["span_id"], lines[1]["span_id"], lines[2]["span_id"])
+	}
+}
+
+// TestLogLinesWithoutTracing: with a no-op tracer and an undecodable body
+// the dead letter's line has no trace fields and no empty incident.
+func TestLogLinesWithoutTracing(t *testing.T) {
+	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
+	var buf syncBuffer
+	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
+	e.start(t, map[string]Handler{event.SubjectInsights: HandlerFunc(func(context.Context, *Message) error { return nil })},
+		Config{Logger: logger})
+	msg := nats.NewMsg(event.SubjectInsights)
+	msg.Header.Set("Nats-Msg-Id", "undecodable-1")
+	msg.Data = []byte("{not json")
+	if _, err := e.js.PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "dead letter line", func() bool { return strings.Contains(buf.String(), "dead-lettered") })
+	l := jsonLines(t, &buf)[0]
+	for _, k := range []string{"trace_id", "span_id", "trace_flags", "incident"} {
+		if v, ok := l[k]; ok {
+			t.Errorf("%s = %q on a line without a span or an incident", k, v)
+		}
+	}
+	if l["event_id"] != "undecodable-1" || l["delivery"] != float64(1) {
+		t.Errorf("identity of an undecodable message: %v", l)
+	}
+}
