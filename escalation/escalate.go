@@ -135,7 +135,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	if errors.Is(err, servicenow.ErrNotFound) {
 		sysID := msg.Event.Data.Incident.SysID
 		h.log.WarnContext(ctx, "escalation refused: the incident does not exist in ServiceNow",
-			"sys_id", sysID, "event", msg.Event.ID, "user_name", msg.Event.Data.RequestedBy.UserName)
+			"sys_id", sysID, "user_name", msg.Event.Data.RequestedBy.UserName)
 		msg.SetResult(worker.ResultRefused, fmt.Sprintf("Refused: incident %s does not exist in ServiceNow", sysID))
 		return nil
 	}
@@ -159,7 +159,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 		return err
 	}
 	inc := ev.Data.Incident
-	log := h.log.With("incident", inc.Number, "event", ev.ID, "ticket", d.Case.TicketName)
+	log := h.log.With("ticket", d.Case.TicketName)
 	switch d.Action {
 	case ActionDone:
 		log.InfoContext(ctx, "escalation already done by this event", "case", d.Case.CaseID)

@@ -32,7 +32,7 @@ func (h *EscalateHandler) readBack(ctx context.Context, ev *event.Event) (*event
 	real.State, real.Category = held.State, held.Category
 	if differ := differingFields(sent, real); len(differ) > 0 {
 		h.log.WarnContext(ctx, "the event's incident differs from ServiceNow's: using ServiceNow's",
-			"incident", real.Number, "event", ev.ID, "fields", differ)
+			"incident", real.Number, "fields", differ)
 	}
 	out := *ev
 	out.Data.Incident = real

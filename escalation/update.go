@@ -153,7 +153,7 @@ func (h *UpdateHandler) Handle(ctx context.Context, msg *worker.Message) error {
 		return fault.AsTransient(fmt.Errorf("update %s: %s", inc.Number, plan.Summary), 0)
 	}
 	c, rev := plan.Case, plan.Revision
-	log := h.log.With("incident", inc.Number, "event", ev.ID, "case", c.CaseID, "ticket", c.TicketName)
+	log := h.log.With("case", c.CaseID, "ticket", c.TicketName)
 
 	held, err := h.cfg.ServiceNow.GetIncident(ctx, inc.SysID)
 	if errors.Is(err, servicenow.ErrNotFound) {

@@ -214,7 +214,7 @@ func (h *Handler) Handle(ctx context.Context, msg *worker.Message) error {
 	counts := fmt.Sprintf("%d service health %s, %d %s", len(p.Note.shownIssues()), plural(len(p.Note.shownIssues()), "issue", "issues"),
 		len(p.Note.shownArticles()), plural(len(p.Note.shownArticles()), "article", "articles"))
 	if !p.Post {
-		h.log.DebugContext(ctx, "insights unchanged", "incident", p.Incident, "digest", p.Digest)
+		h.log.DebugContext(ctx, "insights unchanged", "digest", p.Digest)
 		msg.SetResult(worker.ResultDone, "Insights unchanged since the last note: "+counts)
 		return nil
 	}
@@ -225,7 +225,7 @@ func (h *Handler) Handle(ctx context.Context, msg *worker.Message) error {
 	if err := h.record(ctx, p); err != nil {
 		return fmt.Errorf("insights for %s: record digest: %w", p.Incident, err)
 	}
-	h.log.InfoContext(ctx, "insights written", "incident", p.Incident, "digest", p.Digest,
+	h.log.InfoContext(ctx, "insights written", "digest", p.Digest,
 		"issues", shownIssueIDs(p.Note), "articles", len(p.Note.shownArticles()), "posted", posted)
 	msg.SetResult(worker.ResultDone, "Insights posted: "+counts)
 	return nil

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -44,7 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !opts.verbose {
 		level = slog.LevelError
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = slog.New(telemetry.NewLogHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p := &progressLine{w: stderr}
 		cfg.Progress = p.show

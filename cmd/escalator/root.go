@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // env is what every subcommand gets from main: its streams and environment.
@@ -64,7 +66,8 @@ func (e *env) warnUnknownVariables(root *cobra.Command) {
 	}
 }
 
-// logger builds the process logger from the log flags.
+// logger builds the process logger from the log flags; a line logged with
+// an event's context carries its trace and identity (telemetry.LogHandler).
 func (e *env) logger(c logConfig) (*slog.Logger, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -72,9 +75,9 @@ func (e *env) logger(c logConfig) (*slog.Logger, error) {
 	level, _ := c.level()
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "text" {
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+		return slog.New(telemetry.NewLogHandler(slog.NewTextHandler(e.stderr, opts))), nil
 	}
-	return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	return slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(e.stderr, opts))), nil
 }
 
 func (e *env) printf(format string, args ...any) {
