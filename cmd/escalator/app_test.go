@@ -34,6 +34,13 @@ func startApp(t *testing.T, cfg appConfig, handlers handlerSet) *App {
 // startAppTraced is startApp with the spans going to tp (nil: none).
 func startAppTraced(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.TracerProvider) *App {
 	t.Helper()
+	return startAppLogged(t, cfg, handlers, tp, nil)
+}
+
+// startAppLogged is startAppTraced with the log lines going to log (nil:
+// discarded).
+func startAppLogged(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.TracerProvider, log *slog.Logger) *App {
+	t.Helper()
 	if cfg.nats.URL == "" {
 		cfg.nats.URL = testserver.NATS(t).ClientURL()
 	}
@@ -53,7 +60,9 @@ func startAppTraced(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.T
 	if tp != nil {
 		tel.TracerProvider = tp
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := NewApp(ctx, cfg, log, tel, handlers)
 	if err != nil {

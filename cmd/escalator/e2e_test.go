@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/outbound"
@@ -33,6 +35,13 @@ type e2e struct {
 }
 
 func startE2E(t *testing.T, mutate func(*appConfig)) *e2e {
+	t.Helper()
+	return startE2ELogged(t, mutate, nil, nil)
+}
+
+// startE2ELogged is startE2E with the spans going to tp and the log lines
+// to log (nil: none).
+func startE2ELogged(t *testing.T, mutate func(*appConfig), tp trace.TracerProvider, log *slog.Logger) *e2e {
 	t.Helper()
 	s := sim.New(sim.Config{})
 	hs := httptest.NewServer(s.Handler())
@@ -53,7 +62,7 @@ func startE2E(t *testing.T, mutate func(*appConfig)) *e2e {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	return &e2e{sim: s, simURL: hs.URL, app: startApp(t, cfg, productionHandlers)}
+	return &e2e{sim: s, simURL: hs.URL, app: startAppLogged(t, cfg, productionHandlers, tp, log)}
 }
 
 // example reads an example event, lets change edit it, and returns it.

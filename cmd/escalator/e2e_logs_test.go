@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/streams"
+)
+
+// logBuffer is a log destination written by many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// lines decodes every JSON line written so far, failing on a key written
+// twice in one line (a decoder keeps the last one silently).
+func (l *logBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	text := l.b.String()
+	l.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		for k := range rec {
+			if n := strings.Count(line, `"`+k+`":`); n != 1 {
+				t.Errorf("key %s written %d times: %s", k, n, line)
+			}
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// TestE2ELogLinesJoinTraces: an insights request and an escalation whose
+// first delivery fails, through ingest, the worker and the simulator, with
+// the production logger (JSON) and a span recorder. Every line the two
+// events caused names its event and carries the trace id of the event's
+// spans and the span id of the delivery that wrote it: the retry's lines
+// carry the retry's span.
+func TestE2ELogLinesJoinTraces(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	var buf logBuffer
+	log, err := (&env{stderr: &buf}).logger(logConfig{Level: "info", Format: "json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := startE2ELogged(t, nil, tp, log)
+	x.link(t, sim.DefaultAdminUPN)
+	insights := example(t, "insights-requested.json", nil)
+	x.post(t, insights)
+	waitFor(t, "insights note", func() bool { return len(x.notes(sim.ExchangeIncidentID)) == 1 })
+	x.settle(t)
+	// The incident write-back fails: the escalation's first deliveries
+	// fail after the ticket exists, a later one finishes it.
+	if err := x.sim.SetFaults(sim.Faults{Routes: map[string]sim.RouteFault{
+		"PATCH /api/now/table/incident/{sys_id}": {Status: 503, Count: 5},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	escalation := example(t, "escalation-requested.json", nil)
+	x.post(t, escalation)
+	waitFor(t, "case note", func() bool { return len(x.notes("Escalated to Microsoft support")) == 1 })
+	x.settle(t)
+
+	events := map[string]event.Event{insights.ID: insights, escalation.ID: escalation}
+	var lines []map[string]any
+	for _, l := range buf.lines(t) {
+		if id, _ := l["event_id"].(string); events[id].ID != "" {
+			lines = append(lines, l)
+		}
+	}
+	for _, l := range lines {
+		if id, _ := l["span_id"].(string); id == "" {
+			t.Fatalf("a line about an event without its span: %v", l)
+		}
+	}
+	// A process span ends just after its message is settled.
+	spans := map[string]sdktrace.ReadOnlySpan{}
+	waitFor(t, "the span of every line", func() bool {
+		for _, s := range rec.Ended() {
+			spans[s.SpanContext().SpanID().String()] = s
+		}
+		for _, l := range lines {
+			if id, _ := l["span_id"].(string); spans[id] == nil {
+				return false
+			}
+		}
+		return true
+	})
+
+	byMsg := map[string][]string{}
+	for _, l := range lines {
+		id, msg := l["event_id"].(string), l["msg"].(string)
+		byMsg[id] = append(byMsg[id], msg)
+		ev := events[id]
+		if l["incident"] != ev.Data.Incident.Number || l["subject"] != ev.Subject() {
+			t.Errorf("%q: incident %v subject %v, want %s %s", msg, l["incident"], l["subject"], ev.Data.Incident.Number, ev.Subject())
+		}
+		span := spans[l["span_id"].(string)]
+		if l["trace_id"] != span.SpanContext().TraceID().String() || l["trace_flags"] != "01" {
+			t.Errorf("%q: trace %v flags %v, its span's trace is %s", msg, l["trace_id"], l["trace_flags"], span.SpanContext().TraceID())
+		}
+		process := processSpan(span, spans)
+		if process == nil || process.Name() != "process "+ev.Subject() {
+			t.Errorf("%q: span %s is not under a process span of %s", msg, span.Name(), ev.Subject())
+			continue
+		}
+		if got := attr(process, streams.AttrDeliveryCount); fmt.Sprint(l["delivery"]) != got {
+			t.Errorf("%q of delivery %v is in the span of delivery %s", msg, l["delivery"], got)
+		}
+		if producer := spans[process.Parent().SpanID().String()]; producer == nil ||
+			producer.Name() != "send "+ev.Subject() || attr(producer, streams.AttrMessageID) != ev.ID {
+			t.Errorf("%q: its trace does not start at ingest's send span of %s", msg, ev.ID)
+		}
+	}
+	if !slices.Contains(byMsg[insights.ID], "insights written") {
+		t.Errorf("insights lines %v lack the handler's", byMsg[insights.ID])
+	}
+	if !slices.Contains(byMsg[escalation.ID], "handler failed; retrying") || !slices.Contains(byMsg[escalation.ID], "incident escalated") {
+		t.Errorf("escalation lines %v lack the retry's or the handler's", byMsg[escalation.ID])
+	}
+	if t.Failed() {
+		t.Logf("log:\n%s", buf.b.String())
+	}
+}
+
+// processSpan is s or the nearest of its recorded ancestors whose name
+// starts with "process ".
+func processSpan(s sdktrace.ReadOnlySpan, spans map[string]sdktrace.ReadOnlySpan) sdktrace.ReadOnlySpan {
+	for s != nil && !strings.HasPrefix(s.Name(), "process ") {
+		s = spans[s.Parent().SpanID().String()]
+	}
+	return s
+}
+
+
+func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
+	for _, a := range s.Attributes() {
+		if a.Key == key {
+			return a.Value.Emit()
+		}
+	}
+	return ""
+}
