@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +19,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/sim"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/worker"
 )
 
 // logBuffer is a log destination written by many goroutines.
@@ -164,4 +168,62 @@ func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 		}
 	}
 	return ""
+}
+
+// TestAppLogLinesWithTracingOff: with OTEL_TRACES_EXPORTER=none (the
+// default) a line carries no trace fields, not empty ones, unless the
+// caller sent a sampled traceparent: then it carries the caller's trace.
+// The event's identity is there either way.
+func TestAppLogLinesWithTracingOff(t *testing.T) {
+	var buf logBuffer
+	log, err := (&env{stderr: &buf}).logger(logConfig{Level: "info", Format: "json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers := func(_ context.Context, a *App) (map[string]worker.Handler, error) { return logHandlers(a.log), nil }
+	app := startAppLogged(t, appConfig{}, handlers, nil, log)
+
+	const callerTrace = "0af7651916cd43dd8448eb211c80319c"
+	body, err := os.ReadFile("examples/insights-requested.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []struct{ id, extension string }{
+		{"untraced", ""},
+		{"caller-traced", `"traceparent": "00-` + callerTrace + `-b7ad6b7169203331-01",`},
+	} {
+		b := strings.Replace(string(body), `"id": "0c2a6e5d8b7f4a1e9c3d5b7a9e1f2c40",`, `"id": "`+ev.id+`",`+ev.extension, 1)
+		req, _ := http.NewRequest(http.MethodPost, app.IngestURL()+"/v1/events", strings.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+testIngestToken)
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("post %s: %v %v", ev.id, resp, err)
+		}
+		resp.Body.Close()
+	}
+	received := func() map[string]map[string]any {
+		out := map[string]map[string]any{}
+		for _, l := range buf.lines(t) {
+			if l["msg"] == "event received" {
+				out[l["event_id"].(string)] = l
+			}
+		}
+		return out
+	}
+	waitFor(t, "both events logged", func() bool { return len(received()) == 2 })
+	lines := received()
+	for _, k := range []string{"trace_id", "span_id", "trace_flags"} {
+		if v, ok := lines["untraced"][k]; ok {
+			t.Errorf("untraced line has %s = %q", k, v)
+		}
+	}
+	if got := lines["caller-traced"]["trace_id"]; got != callerTrace {
+		t.Errorf("caller-traced line trace_id = %v, want the caller's %s", got, callerTrace)
+	}
+	for id, l := range lines {
+		if l["incident"] != "INC0010023" || l["subject"] != event.SubjectInsights || l["delivery"] != float64(1) {
+			t.Errorf("%s: identity %v", id, l)
+		}
+	}
 }
