@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -170,11 +171,13 @@ func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	return ""
 }
 
-// TestAppLogLinesWithTracingOff: with OTEL_TRACES_EXPORTER=none (the
-// default) a line carries no trace fields, not empty ones, unless the
-// caller sent a sampled traceparent: then it carries the caller's trace.
-// The event's identity is there either way.
-func TestAppLogLinesWithTracingOff(t *testing.T) {
+// TestAppLogLinesWithTracesNotExported: with OTEL_TRACES_EXPORTER=none
+// (the default) spans are made but not exported, so a line about an event
+// still carries the trace it got at ingest (the caller's, when it sent a
+// sampled traceparent) and the lines of one event join. A caller that did not
+// sample its trace gets no trace fields, and neither does a line without a
+// span: never empty ones. The event's identity is there either way.
+func TestAppLogLinesWithTracesNotExported(t *testing.T) {
 	var buf logBuffer
 	log, err := (&env{stderr: &buf}).logger(logConfig{Level: "info", Format: "json"})
 	if err != nil {
@@ -189,8 +192,9 @@ func TestAppLogLinesWithTracingOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ev := range []struct{ id, extension string }{
-		{"untraced", ""},
-		{"caller-traced", `"traceparent": "00-` + callerTrace + `-b7ad6b7169203331-01",`},
+		{"no-traceparent", ""},
+		{"caller-sampled", `"traceparent": "00-` + callerTrace + `-b7ad6b7169203331-01",`},
+		{"caller-unsampled", `"traceparent": "00-` + callerTrace + `-b7ad6b7169203331-00",`},
 	} {
 		b := strings.Replace(string(body), `"id": "0c2a6e5d8b7f4a1e9c3d5b7a9e1f2c40",`, `"id": "`+ev.id+`",`+ev.extension, 1)
 		req, _ := http.NewRequest(http.MethodPost, app.IngestURL()+"/v1/events", strings.NewReader(b))
@@ -202,28 +206,45 @@ func TestAppLogLinesWithTracingOff(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	received := func() map[string]map[string]any {
+	byMsg := func() map[string]map[string]any {
 		out := map[string]map[string]any{}
 		for _, l := range buf.lines(t) {
-			if l["msg"] == "event received" {
-				out[l["event_id"].(string)] = l
-			}
+			id, _ := l["event_id"].(string)
+			out[l["msg"].(string)+" "+id] = l
 		}
 		return out
 	}
-	waitFor(t, "both events logged", func() bool { return len(received()) == 2 })
-	lines := received()
-	for _, k := range []string{"trace_id", "span_id", "trace_flags"} {
-		if v, ok := lines["untraced"][k]; ok {
-			t.Errorf("untraced line has %s = %q", k, v)
+	waitFor(t, "three events logged", func() bool {
+		n := 0
+		for k := range byMsg() {
+			if strings.HasPrefix(k, "event received ") {
+				n++
+			}
+		}
+		return n == 3
+	})
+	lines := byMsg()
+	hex := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	if l := lines["event received no-traceparent"]; !hex.MatchString(fmt.Sprint(l["trace_id"])) || l["trace_id"] == strings.Repeat("0", 32) {
+		t.Errorf("event without a traceparent: trace_id %v, want ingest's trace", l["trace_id"])
+	}
+	if got := lines["event received caller-sampled"]["trace_id"]; got != callerTrace {
+		t.Errorf("caller-sampled: trace_id %v, want the caller's %s", got, callerTrace)
+	}
+	for _, key := range []string{"event received caller-unsampled", "escalator running "} {
+		if lines[key] == nil {
+			t.Errorf("no line %q", key)
+		}
+		for _, k := range []string{"trace_id", "span_id", "trace_flags"} {
+			if v, ok := lines[key][k]; ok {
+				t.Errorf("%q has %s = %q: no sampled span, no trace field", key, k, v)
+			}
 		}
 	}
-	if got := lines["caller-traced"]["trace_id"]; got != callerTrace {
-		t.Errorf("caller-traced line trace_id = %v, want the caller's %s", got, callerTrace)
-	}
-	for id, l := range lines {
-		if l["incident"] != "INC0010023" || l["subject"] != event.SubjectInsights || l["delivery"] != float64(1) {
-			t.Errorf("%s: identity %v", id, l)
+	for key, l := range lines {
+		if strings.HasPrefix(key, "event received ") &&
+			(l["incident"] != "INC0010023" || l["subject"] != event.SubjectInsights || l["delivery"] != float64(1)) {
+			t.Errorf("%s: identity %v", key, l)
 		}
 	}
 }

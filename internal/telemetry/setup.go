@@ -19,7 +19,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // Options choose where telemetry goes. The standard OTEL_* variables
@@ -85,12 +84,6 @@ func Setup(ctx context.Context, opts Options) (*Providers, error) {
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
 	switch exporter {
 	case "none":
-		// Tracing off is a no-op provider, not an SDK one exporting
-		// nowhere: its spans would carry ids no tracing UI has (and log
-		// lines would print them), and cost the hot path for nothing. A
-		// caller's traceparent still passes through: a no-op span keeps
-		// its parent's context.
-		p.TracerProvider = tracenoop.NewTracerProvider()
 	case "console":
 		exp, err := stdouttrace.New(stdouttrace.WithWriter(opts.Console))
 		if err != nil {
@@ -106,11 +99,9 @@ func Setup(ctx context.Context, opts Options) (*Providers, error) {
 	default:
 		return nil, fmt.Errorf("OTEL_TRACES_EXPORTER=%q is not supported: use none, console or otlp", exporter)
 	}
-	if p.TracerProvider == nil {
-		tp := sdktrace.NewTracerProvider(tpOpts...)
-		p.TracerProvider = tp
-		p.shutdown = append(p.shutdown, tp.Shutdown)
-	}
+	tp := sdktrace.NewTracerProvider(tpOpts...)
+	p.TracerProvider = tp
+	p.shutdown = append(p.shutdown, tp.Shutdown)
 
 	promExp, err := promexporter.New(promexporter.WithRegisterer(p.Registry))
 	if err != nil {
