@@ -161,7 +161,6 @@ func processSpan(s sdktrace.ReadOnlySpan, spans map[string]sdktrace.ReadOnlySpan
 	return s
 }
 
-
 func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 	for _, a := range s.Attributes() {
 		if a.Key == key {
