@@ -97,7 +97,7 @@ func (h *EscalateHandler) classifyFailed(ctx context.Context, msg *worker.Messag
 		return choice{}, fmt.Errorf("escalate %s: %w", ev.Data.Incident.Number, err)
 	}
 	h.log.WarnContext(ctx, "support classification failed: the configured service and problem classification are used",
-		"incident", ev.Data.Incident.Number, "event", ev.ID, "error", err, "transient", transient)
+		"error", err, "transient", transient)
 	text := failureText(err, transient)
 	if transient {
 		text += fmt.Sprintf(", on %d attempts", msg.NumDelivered)

@@ -116,7 +116,7 @@ func (h *EscalateHandler) refuseDialog(ctx context.Context, msg *worker.Message,
 		return fmt.Errorf("note the refused escalation of %s: %w", inc.Number, err)
 	}
 	h.log.WarnContext(ctx, "escalation refused: the dialog's answers break Microsoft's rules",
-		"incident", inc.Number, "event", ev.ID, "reason", why)
+		"reason", why)
 	msg.SetResult(worker.ResultRefused, "Refused: "+why)
 	return nil
 }
