@@ -8,10 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -46,8 +45,9 @@ func (p *eventPrinter) Report(ctx context.Context, msg *worker.Message, res work
 	if n := msg.NumDelivered; n > 1 {
 		line += fmt.Sprintf(" (delivery %d)", n)
 	}
-	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
-		line += "  trace " + sc.TraceID().String()
+	// The same rule as the log lines': an id exactly when they carry one.
+	if id := telemetry.TraceID(ctx); id != "" {
+		line += "  trace " + id
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
