@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // A misspelt variable (ESCALATOR_CONCURENCY) is read by nothing: without a
@@ -28,21 +27,10 @@ func knownVariables(root *cobra.Command) map[string]bool {
 	for _, v := range otherVariables() {
 		known[v] = true
 	}
-	var walk func(*cobra.Command)
-	walk = func(cmd *cobra.Command) {
-		add := func(f *pflag.Flag) {
-			if f.Name != "help" && f.Name != "version" {
-				known[envName(f.Name)] = true
-				known[envName(f.Name)+"_FILE"] = true
-			}
-		}
-		cmd.Flags().VisitAll(add)
-		cmd.PersistentFlags().VisitAll(add)
-		for _, sub := range cmd.Commands() {
-			walk(sub)
-		}
+	for _, v := range envVariables(root) {
+		known[v.Variable] = true
+		known[v.Variable+"_FILE"] = true
 	}
-	walk(root)
 	return known
 }
 

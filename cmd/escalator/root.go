@@ -50,6 +50,8 @@ func newRootEnv(e *env) *cobra.Command {
 		newReplayCmd(e),
 		newDLQCmd(e),
 		newExplainCmd(e),
+		newHealthcheckCmd(e),
+		newEnvCmd(e),
 	)
 	finishTree(root)
 	return root
