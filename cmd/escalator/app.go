@@ -181,6 +181,9 @@ func (a *App) start(ctx context.Context, handlers handlerSet) error {
 	if a.pub, err = indexedPublisher(ctx, a.js, a.res.Stream, streams.NewPublisher(a.js, tel.TracerProvider), log); err != nil {
 		return err
 	}
+	if err := a.registerJetStreamMetrics(); err != nil {
+		return err
+	}
 
 	checks := []admin.Check{admin.NATSCheck(a.nc, a.js)}
 	if cfg.runWorker {
