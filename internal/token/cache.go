@@ -69,6 +69,10 @@ type Cache struct {
 	counts [numOutcomes]atomic.Int64
 	reg    metric.Registration
 
+	failMu   sync.Mutex
+	failures map[failureKey]int64
+	failReg  metric.Registration
+
 	health    health
 	keyWarned atomic.Bool
 
@@ -152,6 +156,10 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	if err := c.registerMetrics(opts.MeterProvider.Meter("github.com/escalator/escalator/internal/token")); err != nil {
 		return nil, fmt.Errorf("token cache: metrics: %w", err)
 	}
+	var err error
+	if c.failReg, err = c.registerFailures(opts.MeterProvider.Meter("github.com/escalator/escalator/internal/token")); err != nil {
+		return nil, fmt.Errorf("token cache: metrics: %w", err)
+	}
 	return c, nil
 }
 
@@ -214,6 +222,9 @@ func (c *Cache) Close() error {
 		c.wg.Wait()
 		if c.reg != nil {
 			_ = c.reg.Unregister()
+		}
+		if c.failReg != nil {
+			_ = c.failReg.Unregister()
 		}
 	})
 	return nil

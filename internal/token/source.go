@@ -194,6 +194,7 @@ func (s *Source) run(parent context.Context, f *flight) {
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
+		c.countFailure(s, err)
 	} else {
 		c.counts[o].Add(1)
 	}
