@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -73,6 +75,8 @@ type EscalateConfig struct {
 	Logger *slog.Logger
 	// Clock defaults to time.Now.
 	Clock func() time.Time
+	// MeterProvider receives escalator.cases.opened; nil: no metrics.
+	MeterProvider metric.MeterProvider
 }
 
 // EscalateHandler opens the Microsoft support case of an incident
@@ -80,8 +84,9 @@ type EscalateConfig struct {
 // the incident, the ticket by a name derived from it, the notes by markers
 // — so a redelivery at any point converges on one ticket and one note.
 type EscalateHandler struct {
-	cfg EscalateConfig
-	log *slog.Logger
+	cfg    EscalateConfig
+	log    *slog.Logger
+	opened metric.Int64Counter
 }
 
 // NewEscalateHandler validates cfg and returns the handler.
@@ -112,7 +117,11 @@ func NewEscalateHandler(cfg EscalateConfig) (*EscalateHandler, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &EscalateHandler{cfg: cfg, log: log}, nil
+	opened, err := newCasesOpened(cfg.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	return &EscalateHandler{cfg: cfg, log: log, opened: opened}, nil
 }
 
 // Handle escalates msg's incident. Steps, each safe to repeat:
@@ -229,6 +238,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	if _, err := h.cfg.Cases.Update(ctx, c, rev); err != nil {
 		return fmt.Errorf("escalate %s: mark case %s open: %w", inc.Number, caseID, err)
 	}
+	h.opened.Add(ctx, 1)
 	log.InfoContext(ctx, "incident escalated", "case", caseID, "action", string(d.Action), "existing", t.Existing,
 		"service", t.Properties.ServiceID, "problem_classification", t.Properties.ProblemClassificationID, "classified", ch.classified)
 	msg.SetResult(worker.ResultDone, escalatedResult(caseID, c.TicketName))

@@ -98,7 +98,7 @@ func buildPartsOver(a *App, b buckets) (*parts, error) {
 		AllowHighestSeverity: cfg.worker.AllowHighestSeverity,
 		CaseField:            cfg.worker.CaseField, TestEnvironment: cfg.worker.TestEnvironment,
 		ServiceID: cfg.microsoft.SupportServiceID, ProblemClassificationID: cfg.microsoft.ProblemClassification,
-		Classifier: r.support, Logger: a.log,
+		Classifier: r.support, Logger: a.log, MeterProvider: a.tel.MeterProvider,
 	}); err != nil {
 		return nil, err
 	}
