@@ -41,7 +41,8 @@ func newEnvCmd(e *env) *cobra.Command {
 // envVariables walks root's tree: a flag of command C is read from its
 // variable whenever C runs (applyEnv), so each variable lists the commands
 // whose flag set holds it. Variables of several commands must agree on the
-// flag's meaning; the first command's default and usage are shown.
+// flag's meaning; serve's default and usage are shown (else the first
+// command's), and a variable is secret when any command marks it so.
 func envVariables(root *cobra.Command) []envVariable {
 	byName := map[string]*envVariable{}
 	var walk func(c *cobra.Command)
@@ -54,9 +55,14 @@ func envVariables(root *cobra.Command) []envVariable {
 			name := envName(f.Name)
 			v, ok := byName[name]
 			if !ok {
-				_, secret := f.Annotations[secretAnnotation]
-				v = &envVariable{Variable: name, Flag: f.Name, Default: f.DefValue, Usage: f.Usage, Secret: secret}
+				v = &envVariable{Variable: name, Flag: f.Name, Default: f.DefValue, Usage: f.Usage}
 				byName[name] = v
+			}
+			if _, secret := f.Annotations[secretAnnotation]; secret {
+				v.Secret = true
+			}
+			if path == "serve" { // the production command's default and words win
+				v.Default, v.Usage = f.DefValue, f.Usage
 			}
 			if path != "" {
 				v.Commands = append(v.Commands, path)

@@ -35,7 +35,11 @@ func TestEnvListsEveryFlagVariable(t *testing.T) {
 	if v := got["ESCALATOR_CONCURRENCY"]; v.Default != "32" || v.Flag != "concurrency" {
 		t.Errorf("ESCALATOR_CONCURRENCY: %+v", v)
 	}
-	if !got["ESCALATOR_CLIENT_SECRET"].Secret || got["ESCALATOR_NATS_URL"].Secret {
+	// dev listens on loopback, serve on every interface: serve's default.
+	if v := got["ESCALATOR_ADMIN_ADDR"]; v.Default != ":9090" {
+		t.Errorf("ESCALATOR_ADMIN_ADDR default %q, want serve's :9090", v.Default)
+	}
+	if !got["ESCALATOR_CLIENT_SECRET"].Secret || !got["ESCALATOR_INGEST_TOKENS"].Secret || got["ESCALATOR_NATS_URL"].Secret {
 		t.Error("secret flags are not marked as such")
 	}
 	if _, ok := got["ESCALATOR_HELP"]; ok {
