@@ -116,7 +116,10 @@ func checkVar(t *testing.T, known map[string]envVariable, where, command, name s
 	if !strings.HasPrefix(name, "ESCALATOR_") {
 		return envVariable{}, false
 	}
-	v, ok := known[strings.TrimSuffix(name, "_FILE")]
+	v, ok := known[name]
+	if !ok {
+		v, ok = known[strings.TrimSuffix(name, "_FILE")]
+	}
 	if !ok {
 		t.Errorf("%s: %s is not a variable the binary reads", where, name)
 		return v, false
