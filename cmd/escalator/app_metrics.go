@@ -19,12 +19,8 @@ func (a *App) registerJetStreamMetrics() error {
 	if a.cfg.runWorker {
 		roles = append(roles, "worker")
 	}
-	names := []string{streams.StreamName, streams.DLQStreamName}
-	for _, b := range []string{streams.BucketCases, streams.BucketAccounts, streams.BucketHealth, streams.BucketInsights, streams.BucketReplay} {
-		names = append(names, "KV_"+b) // a bucket is the stream KV_<bucket>
-	}
 	reg, err := admin.RegisterJetStreamMetrics(a.tel.MeterProvider, a.js, admin.JetStreamMetricsConfig{
-		Streams: names, Stream: streams.StreamName, Consumer: streams.ConsumerName, Roles: roles,
+		Streams: streams.StreamNames(), Stream: streams.StreamName, Consumer: streams.ConsumerName, Roles: roles,
 	})
 	if err != nil {
 		return fmt.Errorf("jetstream metrics: %w", err)
