@@ -217,6 +217,7 @@ func checkSimProfile(t *testing.T, f composeFile) {
 		"ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID": sim.Microsoft365ProblemClassificationID,
 		"ESCALATOR_SERVICENOW_CLIENT_ID":              sim.DefaultServiceNowClientID,
 		"ESCALATOR_SERVICENOW_CLIENT_SECRET":          sim.DefaultServiceNowClientSecret,
+		"ESCALATOR_SERVICENOW_INTEGRATION_USER":       sim.IntegrationUser,
 		"ESCALATOR_LOGIN_URL":                         simURL, "ESCALATOR_GRAPH_URL": simURL, "ESCALATOR_ARM_URL": simURL, "ESCALATOR_SERVICENOW_URL": simURL,
 	}
 	for name, s := range f.escalatorServices() {
@@ -225,6 +226,13 @@ func checkSimProfile(t *testing.T, f composeFile) {
 		}
 		if len(s.EnvFile) > 0 {
 			t.Errorf("%s reads an env file: the sim profile must run without one", name)
+		}
+		if slices.Equal(s.Command, []string{"serve", "--ingest=false"}) {
+			for k := range wantValues {
+				if _, ok := s.Environment[k]; !ok {
+					t.Errorf("%s: %s is not set to the simulator's value", name, k)
+				}
+			}
 		}
 		for k, v := range s.Environment {
 			if w, ok := wantValues[k]; ok && v != w {
