@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -93,7 +94,7 @@ func probe(ctx context.Context, url string) (string, error) {
 
 // firstLines reads at most n lines (4 KiB) of the body, joined by spaces.
 func firstLines(resp *http.Response, n int) string {
-	sc := bufio.NewScanner(http.MaxBytesReader(nil, resp.Body, 4<<10))
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<10))
 	var lines []string
 	for len(lines) < n && sc.Scan() {
 		if l := strings.TrimSpace(sc.Text()); l != "" {
