@@ -180,7 +180,10 @@ func (c *clusterSetup) waitDone(t *testing.T, ids []string) {
 	t.Helper()
 	ctx := context.Background()
 	kv := c.apps[0].res.Cases
-	deadline := time.Now().Add(30 * time.Second)
+	// A worker whose pull was lost with the quorum pulls again once the
+	// pull's expiry (30 s by default) or a missed heartbeat says so: allow
+	// for that on a loaded machine.
+	deadline := time.Now().Add(90 * time.Second)
 	for _, id := range ids {
 		for {
 			_, err := kv.Get(ctx, "effect."+id)
