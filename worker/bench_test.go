@@ -2,7 +2,11 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,70 +16,191 @@ import (
 	"github.com/escalator/escalator/internal/streams"
 )
 
-// fill publishes n events asynchronously and waits for every PubAck.
+// The benchmarks read b.N stored events (valid CloudEvents of about 512 B,
+// as escalator-load sends) once through the consumer, so one op is one
+// message: B/op and allocs/op are per message, and include the in-process
+// nats-server's share, as cpu-µs/msg (the process's user+sys time) does.
+// Compare variants of one run, not figures across runs: the machine is
+// shared.
+
+// benchBody is a valid event of about 512 bytes.
+func benchBody(b *testing.B) []byte {
+	b.Helper()
+	ev := testEvent("bench")
+	ev.DataContentType = "application/json"
+	ev.Data.Incident.ShortDescription = "Outlook cannot connect to Exchange Online for the finance floor since the 09:00 change"
+	ev.Data.Incident.Priority, ev.Data.Incident.State = "1", "2"
+	ev.Data.Change = &event.Change{WorkNote: "escalator benchmark " + strings.Repeat("x", 40), Fields: []string{"state", "priority"}}
+	body, err := ev.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// fill stores n events, waiting for every PubAck a thousand at a time.
 func fill(b *testing.B, e *env, n int) {
 	b.Helper()
-	body, err := testEvent("bench").Marshal()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range n {
-		if _, err := e.js.PublishAsync(event.SubjectInsights, body, jetstream.WithMsgID("bench-"+itoa(i))); err != nil {
-			b.Fatal(err)
+	body := benchBody(b)
+	for i := 0; i < n; {
+		for end := min(i+1000, n); i < end; i++ {
+			if _, err := e.js.PublishAsync(event.SubjectInsights, body, jetstream.WithMsgID("bench-"+strconv.Itoa(i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		select {
+		case <-e.js.PublishAsyncComplete():
+		case <-time.After(time.Minute):
+			b.Fatal("publish did not complete")
 		}
 	}
-	select {
-	case <-e.js.PublishAsyncComplete():
-	case <-time.After(time.Minute):
-		b.Fatal("publish did not complete")
+}
+
+// cpuTime is the process's user+sys time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// counter counts handled messages and closes done at the n-th.
+type counter struct {
+	n    int64
+	seen atomic.Int64
+	done chan struct{}
+}
+
+func (c *counter) see() {
+	if c.seen.Add(1) == c.n {
+		close(c.done)
 	}
 }
 
-func itoa(i int) string {
-	return string(appendInt(nil, i))
-}
-
-func appendInt(b []byte, i int) []byte {
-	if i >= 10 {
-		b = appendInt(b, i/10)
-	}
-	return append(b, byte('0'+i%10))
-}
-
-// BenchmarkWorkerNoop measures the runtime's throughput with a handler that
-// does nothing: decode, span, metrics, Ack.
-func BenchmarkWorkerNoop(b *testing.B) {
+// benchConsume stores b.N events, then times start's consumer reading them
+// all: msgs/s, cpu-µs/msg and allocations per message.
+func benchConsume(b *testing.B, start func(b *testing.B, e *env, c *counter) (stop func())) {
 	e := newEnv(b, streams.Config{Concurrency: DefaultConcurrency})
 	fill(b, e, b.N)
-	var done atomic.Int64
-	h := HandlerFunc(func(context.Context, *Message) error { done.Add(1); return nil })
+	c := &counter{n: int64(b.N), done: make(chan struct{})}
+	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
-	e.start(b, map[string]Handler{event.SubjectInsights: h}, Config{})
-	for done.Load() < int64(b.N) || !e.settledAll(b) {
-		time.Sleep(time.Millisecond)
+	cpu0, t0 := cpuTime(), time.Now()
+	stop := start(b, e, c)
+	for last := int64(-1); ; {
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+			if n := c.seen.Load(); n != last {
+				last = n
+				continue
+			}
+			ci, err := e.res.Consumer.Info(context.Background())
+			if err != nil {
+				b.Fatalf("stalled at %d of %d; consumer info: %v", c.seen.Load(), b.N, err)
+			}
+			b.Fatalf("stalled at %d of %d: consumer has %d pending, %d unacked, %d pull requests waiting; %d reconnects",
+				c.seen.Load(), b.N, ci.NumPending, ci.NumAckPending, ci.NumWaiting, e.nc.Stats().Reconnects)
+		}
+		break
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	b.StopTimer()
+	stop()
+	b.ReportMetric(float64(b.N)/wall.Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/msg")
 }
 
-// BenchmarkRawConsumeAck is the floor to compare with: a hand-written
-// Consume loop that acks each message without decoding or tracing.
-func BenchmarkRawConsumeAck(b *testing.B) {
-	e := newEnv(b, streams.Config{Concurrency: DefaultConcurrency})
-	fill(b, e, b.N)
-	var done atomic.Int64
-	b.ResetTimer()
-	start := time.Now()
-	cc, err := e.res.Consumer.Consume(func(m jetstream.Msg) {
-		_ = m.Ack()
-		done.Add(1)
-	}, jetstream.PullMaxMessages(DefaultConcurrency))
-	if err != nil {
-		b.Fatal(err)
+// raw is the floor to compare with: a hand-written Consume loop that acks
+// each message in the callback, without decoding, tracing or metrics. Like
+// the worker it asks for heartbeats every second, so a refill nats.go skips
+// under CPU contention (see prefetch.go) costs it two seconds, not thirty.
+func raw(prefetch int) func(*testing.B, *env, *counter) func() {
+	return func(b *testing.B, e *env, c *counter) func() {
+		cc, err := e.res.Consumer.Consume(func(m jetstream.Msg) {
+			_ = m.Ack()
+			c.see()
+		}, jetstream.PullMaxMessages(prefetch), jetstream.PullHeartbeat(time.Second))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cc.Stop
 	}
-	defer cc.Stop()
-	for done.Load() < int64(b.N) || !e.settledAll(b) {
-		time.Sleep(time.Millisecond)
+}
+
+// runWorker runs a Worker with cfg and a handler that does nothing.
+func runWorker(cfg Config) func(*testing.B, *env, *counter) func() {
+	return func(b *testing.B, e *env, c *counter) func() {
+		h := HandlerFunc(func(context.Context, *Message) error { c.see(); return nil })
+		_, stop := e.start(b, map[string]Handler{event.SubjectInsights: h}, cfg)
+		return stop
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
+// BenchmarkConsume compares the worker with no-op handlers (defaults) with
+// the raw loop at the worker's default prefetch and at nats.go's.
+func BenchmarkConsume(b *testing.B) {
+	b.Run("raw/prefetch=32", func(b *testing.B) { benchConsume(b, raw(DefaultConcurrency)) })
+	b.Run("raw/prefetch=500", func(b *testing.B) { benchConsume(b, raw(jetstream.DefaultMaxMessages)) })
+	b.Run("worker", func(b *testing.B) { benchConsume(b, runWorker(Config{})) })
+}
+
+// BenchmarkLittlesLaw runs handlers that take 100 ms at Concurrency 32 and
+// 1,000 over b.N rounds (at least 3) of Concurrency stored messages each, and measures
+// the steady state: from the end of the first round's worth of messages to
+// the start of the last's. littles-law is that throughput over
+// Concurrency/100ms; occupancy is the throughput times the handlers'
+// measured mean duration over Concurrency (Little's law L = λW), which a
+// sleep that oversleeps on a busy machine does not lower. Run it with
+// -benchtime 10x or more.
+func BenchmarkLittlesLaw(b *testing.B) {
+	const work = 100 * time.Millisecond
+	for _, conc := range []int{32, 1000} {
+		b.Run(fmt.Sprintf("c=%d", conc), func(b *testing.B) {
+			rounds := max(b.N, 3) // the first, the steady state, the last
+			n := conc * rounds
+			e := newEnv(b, streams.Config{Concurrency: conc})
+			fill(b, e, n)
+			var (
+				seen     atomic.Int64
+				busy     atomic.Int64 // ns of handler time
+				from, to atomic.Int64 // ns since t0 of completion conc and n-conc
+			)
+			done := make(chan struct{})
+			t0 := time.Now()
+			h := HandlerFunc(func(ctx context.Context, _ *Message) error {
+				start := time.Now()
+				select {
+				case <-time.After(work):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				end := time.Now()
+				busy.Add(int64(end.Sub(start)))
+				switch seen.Add(1) {
+				case int64(conc):
+					from.Store(int64(end.Sub(t0)))
+				case int64(n - conc):
+					to.Store(int64(end.Sub(t0)))
+					close(done)
+				}
+				return nil
+			})
+			b.ResetTimer()
+			t0 = time.Now()
+			_, stop := e.start(b, map[string]Handler{event.SubjectInsights: h}, Config{Concurrency: conc})
+			select {
+			case <-done:
+			case <-time.After(time.Duration(rounds)*work*10 + time.Minute):
+				b.Fatalf("handled %d of %d", seen.Load(), n)
+			}
+			b.StopTimer()
+			stop()
+			rate := float64(n-2*conc) / time.Duration(to.Load()-from.Load()).Seconds()
+			b.ReportMetric(rate/(float64(conc)/work.Seconds()), "littles-law")
+			b.ReportMetric(rate*(time.Duration(busy.Load()/seen.Load())).Seconds()/float64(conc), "occupancy")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }

@@ -11,11 +11,16 @@ import (
 
 // Config tunes a Worker. Zero values take the defaults.
 type Config struct {
-	// Concurrency is the number of handlers in flight; default 32. The
-	// client prefetches as many messages (PullMaxMessages), so a buffered
-	// message waits at most about one handler run before it starts and its
-	// AckWait does not expire in the buffer (nats.go issue 1929).
+	// Concurrency is the number of handlers in flight; default 32.
 	Concurrency int
+	// Prefetch is how many messages the worker pulls ahead while its
+	// handlers keep up; default 500 (nats.go's own default), never less
+	// than Concurrency. When they do not, it pulls Concurrency, one per
+	// handler, and takes what the larger buffer held out of it and keeps it
+	// alive with InProgress, so no buffered message's AckWait runs out
+	// (nats.go issue 1929; see prefetch.go). The consumer's MaxAckPending
+	// caps what is buffered in any case.
+	Prefetch int
 	// MaxDeliver is the delivery on which a message that still fails is
 	// dead-lettered; default 6. A message delivered more often than that (a
 	// previous attempt crashed) is dead-lettered without running the handler.
@@ -58,6 +63,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultConcurrency    = 32
+	DefaultPrefetch       = 500
 	DefaultMaxDeliver     = 6
 	DefaultAckWait        = 30 * time.Second
 	DefaultDrainTimeout   = 20 * time.Second
@@ -69,6 +75,9 @@ const (
 func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.Prefetch == 0 {
+		c.Prefetch = DefaultPrefetch
 	}
 	if c.MaxDeliver == 0 {
 		c.MaxDeliver = DefaultMaxDeliver
@@ -101,6 +110,8 @@ func (c Config) validate() error {
 	switch {
 	case c.Concurrency < 1:
 		return fmt.Errorf("worker: concurrency %d: want at least 1", c.Concurrency)
+	case c.Prefetch < 0:
+		return fmt.Errorf("worker: prefetch %d: want 0 (the default, %d) or more", c.Prefetch, DefaultPrefetch)
 	case c.MaxDeliver < 1:
 		return fmt.Errorf("worker: max deliver %d: want at least 1", c.MaxDeliver)
 	case c.AckWait < 0 || c.ProgressInterval < 0 || c.DrainTimeout < 0 || c.SettleTimeout < 0:

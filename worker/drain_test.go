@@ -110,27 +110,7 @@ func TestDrainNaksBufferedMessagesWhileEveryHandlerIsBusy(t *testing.T) {
 	e := newEnv(t, streams.Config{AckWait: 2 * time.Second})
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	drained := func() int64 {
-		var rm metricdata.ResourceMetrics
-		if err := reader.Collect(context.Background(), &rm); err != nil {
-			t.Fatal(err)
-		}
-		n := int64(0)
-		for _, sm := range rm.ScopeMetrics {
-			for _, m := range sm.Metrics {
-				s, ok := m.Data.(metricdata.Sum[int64])
-				if m.Name != "escalator.messages" || !ok {
-					continue
-				}
-				for _, dp := range s.DataPoints {
-					if o, _ := dp.Attributes.Value("outcome"); o.AsString() == OutcomeDrained {
-						n += dp.Value
-					}
-				}
-			}
-		}
-		return n
-	}
+	drained := func() int64 { return drainedCount(t, reader) }
 
 	a := &acks{n: map[string]int{}}
 	release := make(chan struct{})
@@ -202,4 +182,28 @@ func TestRunFailsWhenTheConsumerIsDeleted(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after its consumer was deleted")
 	}
+}
+
+// drainedCount is the escalator.messages count with outcome drained.
+func drainedCount(t *testing.T, reader *sdkmetric.ManualReader) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(0)
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			s, ok := m.Data.(metricdata.Sum[int64])
+			if m.Name != "escalator.messages" || !ok {
+				continue
+			}
+			for _, dp := range s.DataPoints {
+				if o, _ := dp.Attributes.Value("outcome"); o.AsString() == OutcomeDrained {
+					n += dp.Value
+				}
+			}
+		}
+	}
+	return n
 }

@@ -42,21 +42,18 @@ func (w *Worker) process(d *delivery) {
 				streams.AttrMessageID.String(msg.Header.Get(jetstream.MsgIDHeader)),
 				streams.AttrDeliveryCount.Int64(int64(msg.NumDelivered)),
 			))...)
+		defer span.End()
 	} else {
-		// A no-op tracer ignores the options: do not build them.
-		ctx, span = w.ins.tracer.Start(ctx, r.spanName)
+		// A no-op tracer's span would only carry the caller's span
+		// context, which ctx already does: no span, no context to allocate.
+		span = trace.SpanFromContext(ctx)
 	}
-	defer span.End()
 
+	// escalator.messages.in_flight reads w.inFlight when collected.
 	w.inFlight.Add(1)
-	w.ins.inFlight.Add(ctx, 1)
-	defer func() {
-		w.inFlight.Add(-1)
-		w.ins.inFlight.Add(ctx, -1)
-	}()
-
 	err := w.handle(ctx, d, r, span)
 	w.settle(ctx, d, r, err, span)
+	w.inFlight.Add(-1)
 }
 
 // handle decodes the message and runs its handler; the worker's keepAlive

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -34,11 +35,14 @@ type instruments struct {
 	tracing     bool
 	messages    metric.Int64Counter
 	duration    metric.Float64Histogram
-	inFlight    metric.Int64UpDownCounter
+	inFlight    metric.Int64ObservableUpDownCounter
 	deadLetters metric.Int64Counter
 }
 
-func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*instruments, error) {
+// newInstruments makes the worker's instruments; inFlight is read when
+// escalator.messages.in_flight is collected, so running a handler costs no
+// metric call.
+func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider, inFlight *atomic.Int64) (*instruments, error) {
 	if tp == nil {
 		tp = tracenoop.NewTracerProvider()
 	}
@@ -60,9 +64,13 @@ func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*instrume
 		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)); err != nil {
 		return nil, fmt.Errorf("worker: metric messaging.process.duration: %w", err)
 	}
-	if ins.inFlight, err = m.Int64UpDownCounter("escalator.messages.in_flight",
+	if ins.inFlight, err = m.Int64ObservableUpDownCounter("escalator.messages.in_flight",
 		metric.WithDescription("Handlers running now."),
-		metric.WithUnit("{message}")); err != nil {
+		metric.WithUnit("{message}"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(inFlight.Load())
+			return nil
+		})); err != nil {
 		return nil, fmt.Errorf("worker: metric escalator.messages.in_flight: %w", err)
 	}
 	if ins.deadLetters, err = m.Int64Counter("escalator.dead_letters",

@@ -32,18 +32,31 @@ type Worker struct {
 	epoch    time.Time
 	running  atomic.Bool
 	inFlight atomic.Int64
-	// pool counts the pool goroutines; each leaves once the iterator is
-	// closed and its handler has returned.
+	// pool counts the pool goroutines; each leaves once the worker stops
+	// (or consuming ended) and its handler has returned.
 	pool sync.WaitGroup
-	// ended closes when the iterator ends by itself (consumer deleted,
-	// connection closed) or after the drain closed it.
+	// ended closes when consuming ends by itself (consumer deleted,
+	// connection closed).
 	ended     chan struct{}
 	endedOnce sync.Once
 
-	// mu guards stopping; a delivery joins its slot only under mu and
-	// before stopping, so the drain's timeout sees every running delivery.
+	// fast is a fast feed's prefetch (see prefetch.go); cur is the feed
+	// idle pool goroutines read, nil after a rescue until one opens the
+	// next; taken counts messages taken from every feed, checkpoint is when
+	// the last multiple of fast was; held are rescued messages.
+	fast       int
+	cur        atomic.Pointer[feed]
+	taken      atomic.Int64
+	checkpoint atomic.Int64
+	held       heldQueue
+
+	// mu orders opening, replacing and rescuing feeds with the drain;
+	// feeds are every feed not yet closed. stopping is set under mu, and
+	// read without it by a delivery after it joined its slot, so the
+	// drain's timeout sees every running delivery.
 	mu       sync.Mutex
-	stopping bool
+	feeds    map[*feed]struct{}
+	stopping atomic.Bool
 }
 
 // New validates cfg and returns a Worker that dispatches messages of cons to
@@ -81,26 +94,29 @@ func New(cons jetstream.Consumer, dlq DeadLetterPublisher, handlers map[string]H
 		return nil, fmt.Errorf("worker: consumer %s has MaxDeliver %d, not above the worker's %d: provision it with streams.Ensure",
 			info.Name, info.Config.MaxDeliver, cfg.MaxDeliver)
 	}
-	ins, err := newInstruments(cfg.TracerProvider, cfg.MeterProvider)
-	if err != nil {
-		return nil, err
-	}
 	routes := make(map[string]*route, len(handlers))
 	for subject, h := range handlers {
 		routes[subject] = newRoute(subject, h, cfg.ConsumerName)
 	}
-	return &Worker{
+	w := &Worker{
 		cons:   cons,
 		dlq:    dlq,
 		routes: routes,
 		cfg:    cfg,
 		log:    cfg.Logger,
-		ins:    ins,
 		prop:   telemetry.Propagator(),
 		slots:  make([]slot, cfg.Concurrency),
 		epoch:  time.Now(),
 		ended:  make(chan struct{}),
-	}, nil
+		fast:   max(cfg.Prefetch, cfg.Concurrency),
+		feeds:  map[*feed]struct{}{},
+	}
+	ins, err := newInstruments(cfg.TracerProvider, cfg.MeterProvider, &w.inFlight)
+	if err != nil {
+		return nil, err
+	}
+	w.ins = ins
+	return w, nil
 }
 
 // InFlight is the number of handlers running now.
@@ -121,20 +137,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	quit := make(chan struct{})
 	defer close(quit)
 
-	opts := []jetstream.PullMessagesOpt{
-		// Prefetch no more than can start soon: a buffered message's AckWait
-		// runs while it waits (nats.go issue 1929).
-		jetstream.PullMaxMessages(w.cfg.Concurrency),
-	}
-	if w.cfg.pullExpiry > 0 {
-		opts = append(opts, jetstream.PullExpiry(w.cfg.pullExpiry))
-	}
-	it, err := w.cons.Messages(opts...)
+	w.mu.Lock()
+	_, err := w.openFeed(w.fast)
+	w.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("worker: consume: %w", err)
+		return err
 	}
 	for i := range w.slots {
-		w.pool.Go(func() { w.serve(&w.slots[i], it) })
+		w.pool.Go(func() { w.serve(&w.slots[i]) })
 	}
 	go w.keepAlive(quit)
 
@@ -144,31 +154,42 @@ func (w *Worker) Run(ctx context.Context) error {
 	case <-w.ended:
 		runErr = errors.New("worker: consuming stopped (consumer deleted or connection closed)")
 	}
-	w.drain(it, cancelHandlers)
+	w.drain(cancelHandlers)
 	return runErr
 }
 
 // drain stops fetching and settles everything this worker holds: Run
 // returns once every pool goroutine has left, or after DrainTimeout.
-func (w *Worker) drain(it jetstream.MessagesContext, cancelHandlers context.CancelFunc) {
+func (w *Worker) drain(cancelHandlers context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.DrainTimeout)
 	defer cancel()
 
-	w.mu.Lock()
-	w.stopping = true
-	w.mu.Unlock()
 	// Fetch no more. What was fetched but not started is Nak'ed by idle
 	// pool goroutines (run sees stopping) and by this loop, which does not
 	// wait for a busy one to become idle.
-	it.Drain()
+	w.mu.Lock()
+	w.stopping.Store(true)
+	feeds := make([]*feed, 0, len(w.feeds))
+	for f := range w.feeds {
+		w.retire(f)
+		feeds = append(feeds, f)
+	}
+	w.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
-		for {
-			m, err := it.Next()
-			if err != nil {
-				break
+		for _, f := range feeds {
+			for {
+				m, err := f.it.Next()
+				if err != nil {
+					break
+				}
+				w.requeue(m)
 			}
-			w.requeue(m)
+		}
+		for _, d := range w.held.takeAll() {
+			if d.claim() {
+				w.requeue(d.msg)
+			}
 		}
 		w.pool.Wait()
 		close(done)
