@@ -65,6 +65,7 @@ func startWorkers(ctx context.Context, e *env, cfg Config, durable string, tr *t
 		}
 		w, err := worker.New(cons, js, map[string]worker.Handler{event.SubjectUpdate: noop}, worker.Config{
 			Concurrency: cfg.WorkerConcurrency,
+			Prefetch:    cfg.Prefetch,
 			Logger:      cfg.Logger,
 		})
 		if err != nil {
@@ -80,12 +81,14 @@ func startWorkers(ctx context.Context, e *env, cfg Config, durable string, tr *t
 }
 
 // startRaw runs k minimal consume-and-ack loops, each on its own
-// connection, on the durable consumer named durable: the baseline the
-// worker runtime is compared with. It reads the event id from the
-// Nats-Msg-Id header, does not decode the body, and acks without waiting
-// for the server's confirmation (or with, when doubleAck). It prefetches
-// as many messages as a worker does, so both see the same flow control.
-func startRaw(ctx context.Context, e *env, cfg Config, durable string, tr *tracker) (*consumers, error) {
+// connection, on the durable consumer named durable, each pulling prefetch
+// messages at a time: the baseline the worker runtime is compared with. It
+// reads the event id from the Nats-Msg-Id header, does not decode the body,
+// and acks without waiting for the server's confirmation (or with, when
+// doubleAck). Like the worker it asks for heartbeats every second, so a
+// refill nats.go skips under CPU contention costs both two seconds rather
+// than thirty.
+func startRaw(ctx context.Context, e *env, cfg Config, durable string, prefetch int, tr *tracker) (*consumers, error) {
 	c := &consumers{}
 	for i := range cfg.Workers {
 		_, js, err := e.connect(fmt.Sprintf("escalator-load raw %d", i))
@@ -107,7 +110,7 @@ func startRaw(ctx context.Context, e *env, cfg Config, durable string, tr *track
 			if err != nil {
 				cfg.Logger.Warn("raw ack", slog.String("error", err.Error()))
 			}
-		}, jetstream.PullMaxMessages(cfg.WorkerConcurrency))
+		}, jetstream.PullMaxMessages(prefetch), jetstream.PullHeartbeat(time.Second))
 		if err != nil {
 			return c, fmt.Errorf("raw %d: consume: %w", i, err)
 		}

@@ -3,8 +3,10 @@
 // JetStream) to K worker instances with a no-op handler, all in one process
 // against an embedded nats-server (or --nats-url), and reports throughput,
 // hand-off-to-handler latency and peak RSS. It then reads the same stored
-// events through K minimal consume+ack loops and through K workers, and
-// prints the worker/raw throughput ratio: the runtime's own cost.
+// events through K minimal consume+ack loops (at the worker's prefetch and
+// at nats.go's default) and through K workers, and prints the worker/raw
+// throughput and CPU ratios: the runtime's own cost. -cpuprofile profiles
+// the whole run.
 //
 // To check latency at a given load, run once flat out, then with
 // --rate set to half the measured events/s.
@@ -113,6 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.IntVar(&cfg.Batch, "b", 100, "events per request (B)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "offered events/s; 0 sends flat out")
 	fs.IntVar(&cfg.WorkerConcurrency, "worker-concurrency", 32, "handlers in flight per worker (ESCALATOR_CONCURRENCY)")
+	fs.IntVar(&cfg.Prefetch, "prefetch", 0, "messages each worker pulls ahead while its handlers keep up (worker.Config.Prefetch); 0: the worker's default, 500")
 	fs.IntVar(&cfg.MaxAckPending, "max-ack-pending", 0, "consumer MaxAckPending; 0: streams' default, 4×worker-concurrency")
 	fs.BoolVar(&cfg.SendOnly, "send-only", false, "run no workers while sending: measures ingest (or publish) alone; no latency")
 	fs.BoolVar(&cfg.RawDoubleAck, "raw-double-ack", false, "the raw loop waits for each ack to be confirmed (DoubleAck); the worker sends plain Acks")

@@ -44,12 +44,17 @@ func writeTable(w io.Writer, rep *Report) error {
 	if c.RawDoubleAck {
 		ack = "DoubleAck"
 	}
-	fmt.Fprintf(tw, "consume only\t%d stored events, fresh consumers\n", c.Events)
-	fmt.Fprintf(tw, "  worker (no-op)\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\n",
-		c.WorkerSeconds, c.WorkerRate, c.WorkerCPU, c.WorkerDups)
-	fmt.Fprintf(tw, "  raw consume+%s\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\n",
-		ack, c.RawSeconds, c.RawRate, c.RawCPU, c.RawDups)
-	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\tby cpu %.2f\n", c.Ratio, c.CPURatio)
+	fmt.Fprintf(tw, "consume only\t%d stored events, fresh consumers; cpu is the process's user+sys\n", c.Events)
+	fmt.Fprintf(tw, "  worker (no-op)\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\tprefetch %d\n",
+		c.WorkerSeconds, c.WorkerRate, c.WorkerCPU, c.WorkerDups, c.Prefetch)
+	fmt.Fprintf(tw, "  raw consume+%s\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\tprefetch %d\n",
+		ack, c.RawSeconds, c.RawRate, c.RawCPU, c.RawDups, c.Prefetch)
+	if c.DefaultPrefetch != c.Prefetch {
+		fmt.Fprintf(tw, "  raw consume+%s\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\tprefetch %d (nats.go's default)\n",
+			ack, c.RawDefaultSeconds, c.RawDefaultRate, c.RawDefaultCPU, c.RawDefaultDups, c.DefaultPrefetch)
+	}
+	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\tby cpu %.2f\tat the same prefetch\n", c.Ratio, c.CPURatio)
+	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\tby cpu %.2f\tat nats.go's default prefetch (%d)\n", c.RatioDefault, c.CPURatioDefault, c.DefaultPrefetch)
 	fmt.Fprintf(tw, "peak RSS\t%.1f MiB (%s, whole process)\n", float64(rep.PeakRSS)/(1<<20), rep.PeakRSSSource)
 	fmt.Fprintf(tw, "machine\t%d cpus, load average %.2f at start, %.2f at end\n", rep.NumCPU, rep.LoadStart, rep.LoadEnd)
 	return tw.Flush()

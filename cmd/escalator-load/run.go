@@ -14,6 +14,7 @@ import (
 
 	"github.com/escalator/escalator/internal/ingest"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/worker"
 )
 
 // Modes of sending.
@@ -33,6 +34,9 @@ type Config struct {
 	// WorkerConcurrency is worker.Config.Concurrency and streams.Config's;
 	// default 32, as in production.
 	WorkerConcurrency int
+	// Prefetch is worker.Config.Prefetch; default the worker's (500). The
+	// first raw loop pulls as many (never fewer than WorkerConcurrency).
+	Prefetch int
 	// MaxAckPending of the consumers; default streams' (4×WorkerConcurrency,
 	// shared by all K workers, as in production).
 	MaxAckPending int
@@ -102,6 +106,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("batch %d: want 1 to %d (ingest's limit)", c.Batch, ingest.DefaultMaxEvents)
 	case c.Mode != ModeIngest && c.Mode != ModeDirect:
 		return fmt.Errorf("mode %q: want %s or %s", c.Mode, ModeIngest, ModeDirect)
+	case c.Prefetch < 0:
+		return fmt.Errorf("prefetch %d: want 0 (the worker's default, %d) or more", c.Prefetch, worker.DefaultPrefetch)
 	case c.Rate < 0:
 		return fmt.Errorf("rate %g: want 0 (flat out) or more", c.Rate)
 	}
@@ -147,9 +153,12 @@ type Report struct {
 }
 
 // Compare is the worker runtime against a minimal consume+ack loop, each
-// over the same stored events with the same consumer configuration.
+// over the same stored events with the same consumer configuration: the
+// raw loop once at the worker's prefetch and once at nats.go's default
+// (one phase serves both when they are equal).
 type Compare struct {
 	Events        int     `json:"events"`
+	Prefetch      int     `json:"prefetch"` // the worker's, and the first raw loop's
 	WorkerSeconds float64 `json:"worker_seconds"`
 	WorkerRate    float64 `json:"worker_rate"`
 	WorkerDups    int     `json:"worker_duplicates"`
@@ -158,12 +167,21 @@ type Compare struct {
 	RawDups       int     `json:"raw_duplicates"`
 	RawDoubleAck  bool    `json:"raw_double_ack"`
 	Ratio         float64 `json:"ratio"` // worker/raw events/s
-	// WorkerCPU and RawCPU are process CPU µs per event (the embedded
-	// server's share included); CPURatio is RawCPU/WorkerCPU, the ratio
-	// the rates would have on an otherwise idle, CPU-bound machine.
+	// WorkerCPU and RawCPU are process CPU (user+sys) µs per event (the
+	// embedded server's share included); CPURatio is RawCPU/WorkerCPU, the
+	// ratio the rates would have on an otherwise idle, CPU-bound machine.
 	WorkerCPU float64 `json:"worker_cpu_us_per_event"`
 	RawCPU    float64 `json:"raw_cpu_us_per_event"`
 	CPURatio  float64 `json:"cpu_ratio"`
+	// The raw loop at nats.go's default prefetch (500) and the worker
+	// against it.
+	DefaultPrefetch   int     `json:"default_prefetch"`
+	RawDefaultSeconds float64 `json:"raw_default_seconds"`
+	RawDefaultRate    float64 `json:"raw_default_rate"`
+	RawDefaultDups    int     `json:"raw_default_duplicates"`
+	RawDefaultCPU     float64 `json:"raw_default_cpu_us_per_event"`
+	RatioDefault      float64 `json:"ratio_default"`
+	CPURatioDefault   float64 `json:"cpu_ratio_default"`
 }
 
 // Complete reports whether every event was handled, in both phases.

@@ -23,6 +23,7 @@ func TestRunCountsEveryEventOnce(t *testing.T) {
 		{"ingest signed", Config{Mode: ModeIngest, Batch: 20, SigningSecret: "load-signing-secret"}},
 		{"direct", Config{Mode: ModeDirect, Batch: 25}},
 		{"direct at a fixed rate", Config{Mode: ModeDirect, Batch: 10, Rate: 2000, RawDoubleAck: true}},
+		{"direct, prefetch 64: the raw loop at 64 and at 500", Config{Mode: ModeDirect, Prefetch: 64}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +75,17 @@ func checkReport(t *testing.T, rep *Report, n int) {
 	if rep.Throughput <= 0 || rep.SendRate <= 0 || rep.Compare.Ratio <= 0 {
 		t.Errorf("rates: throughput %g, send %g, ratio %g", rep.Throughput, rep.SendRate, rep.Compare.Ratio)
 	}
+	c := rep.Compare
+	if c.DefaultPrefetch != 500 || c.Prefetch <= 0 {
+		t.Errorf("prefetch %d, default %d", c.Prefetch, c.DefaultPrefetch)
+	}
+	if c.RatioDefault <= 0 || c.CPURatioDefault <= 0 || c.RawDefaultRate <= 0 || c.RawDefaultDups != 0 {
+		t.Errorf("against the default prefetch: ratio %g, by cpu %g, raw %g events/s, %d duplicates",
+			c.RatioDefault, c.CPURatioDefault, c.RawDefaultRate, c.RawDefaultDups)
+	}
+	if c.Prefetch == c.DefaultPrefetch && (c.RawDefaultRate != c.RawRate || c.RatioDefault != c.Ratio) {
+		t.Errorf("prefetch %d is the default: one raw phase should serve both, got %g and %g events/s", c.Prefetch, c.RawRate, c.RawDefaultRate)
+	}
 	if rep.CPUPerEvent <= 0 || rep.Compare.WorkerCPU <= 0 || rep.Compare.RawCPU <= 0 || rep.Compare.CPURatio <= 0 {
 		t.Errorf("cpu per event: end to end %g, worker %g, raw %g", rep.CPUPerEvent, rep.Compare.WorkerCPU, rep.Compare.RawCPU)
 	}
@@ -120,7 +132,7 @@ func TestMainOutputAndExitCodes(t *testing.T) {
 		t.Error("want the embedded server")
 	}
 
-	for _, args := range [][]string{{"-mode", "carrier-pigeon"}, {"-b", "501"}, {"-output", "xml"}, {"extra"}} {
+	for _, args := range [][]string{{"-mode", "carrier-pigeon"}, {"-b", "501"}, {"-output", "xml"}, {"-prefetch", "-1"}, {"extra"}} {
 		out.Reset()
 		errOut.Reset()
 		if code := run(args, &out, &errOut); code != 2 {
