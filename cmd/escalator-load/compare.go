@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -28,6 +29,7 @@ type phase struct {
 func compare(ctx context.Context, e *env, cfg Config, prefix string, rep *Report) error {
 	c := &rep.Compare
 	c.RawDoubleAck = cfg.RawDoubleAck
+	c.Rounds = cfg.Rounds
 	c.Prefetch = max(cfg.Prefetch, cfg.WorkerConcurrency)
 	if cfg.Prefetch == 0 {
 		c.Prefetch = max(worker.DefaultPrefetch, cfg.WorkerConcurrency)
@@ -45,22 +47,53 @@ func compare(ctx context.Context, e *env, cfg Config, prefix string, rep *Report
 			&c.RawDefaultSeconds, &c.RawDefaultRate, &c.RawDefaultDups, &c.RawDefaultCPU})
 	}
 	phases = append(phases, phase{"worker (no-op)", startWorkers, &c.WorkerSeconds, &c.WorkerRate, &c.WorkerDups, &c.WorkerCPU})
+	// Each round reads the events once per phase; the figures are the
+	// rounds' medians, the ratios the medians of each round's ratios, so
+	// that a busy second on a shared machine skews one round, not the
+	// comparison.
+	type sample struct{ secs, rate, cpu []float64 }
+	samples := make([]sample, len(phases))
 	seen := cfg.Events
-	for i, p := range phases {
-		n, err := runPhase(ctx, e, cfg, prefix, fmt.Sprintf("load-compare-%d", i), p)
-		seen = min(seen, n)
-		if err != nil {
-			c.Events = seen
-			return fmt.Errorf("compare, %s: %w", p.name, err)
+	for round := range cfg.Rounds {
+		for i, p := range phases {
+			n, err := runPhase(ctx, e, cfg, prefix, fmt.Sprintf("load-compare-%d-%d", round, i), p)
+			seen = min(seen, n)
+			if err != nil {
+				c.Events = seen
+				return fmt.Errorf("compare, %s: %w", p.name, err)
+			}
+			samples[i].secs = append(samples[i].secs, *p.secs)
+			samples[i].rate = append(samples[i].rate, *p.rate)
+			samples[i].cpu = append(samples[i].cpu, *p.cpu)
 		}
+		w, r := len(phases)-1, len(phases)-2
+		c.RoundRatios = append(c.RoundRatios, *phases[w].rate / *phases[0].rate)
+		c.RoundRatiosDefault = append(c.RoundRatiosDefault, *phases[w].rate / *phases[r].rate)
+	}
+	for i, p := range phases {
+		*p.secs, *p.rate, *p.cpu = median(samples[i].secs), median(samples[i].rate), median(samples[i].cpu)
 	}
 	c.Events = seen
 	if c.DefaultPrefetch == c.Prefetch {
 		c.RawDefaultSeconds, c.RawDefaultRate, c.RawDefaultDups, c.RawDefaultCPU = c.RawSeconds, c.RawRate, c.RawDups, c.RawCPU
 	}
-	c.Ratio, c.CPURatio = ratios(c.WorkerRate, c.RawRate, c.WorkerCPU, c.RawCPU)
-	c.RatioDefault, c.CPURatioDefault = ratios(c.WorkerRate, c.RawDefaultRate, c.WorkerCPU, c.RawDefaultCPU)
+	c.Ratio, c.RatioDefault = median(c.RoundRatios), median(c.RoundRatiosDefault)
+	_, c.CPURatio = ratios(0, 0, c.WorkerCPU, c.RawCPU)
+	_, c.CPURatioDefault = ratios(0, 0, c.WorkerCPU, c.RawDefaultCPU)
 	return nil
+}
+
+// median of xs (the mean of the middle two for an even count); xs is
+// sorted in place.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+	return xs[len(xs)/2]
 }
 
 // runPhase reads every stored event through p's consumers on a fresh
@@ -83,7 +116,7 @@ func runPhase(ctx context.Context, e *env, cfg Config, prefix, durable string, p
 	if *p.secs > 0 {
 		*p.rate = float64(cfg.Events) / *p.secs
 	}
-	*p.dups = int(tr.dups.Load())
+	*p.dups += int(tr.dups.Load())
 	return int(tr.unique.Load()), err
 }
 

@@ -115,6 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.IntVar(&cfg.Batch, "b", 100, "events per request (B)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "offered events/s; 0 sends flat out")
 	fs.IntVar(&cfg.WorkerConcurrency, "worker-concurrency", 32, "handlers in flight per worker (ESCALATOR_CONCURRENCY)")
+	fs.IntVar(&cfg.Rounds, "rounds", 1, "rounds of the consume-only comparison (raw and worker phases alternate); medians are reported")
 	fs.IntVar(&cfg.Prefetch, "prefetch", 0, "messages each worker pulls ahead while its handlers keep up (worker.Config.Prefetch); 0: the worker's default, 500")
 	fs.IntVar(&cfg.MaxAckPending, "max-ack-pending", 0, "consumer MaxAckPending; 0: streams' default, 4×worker-concurrency")
 	fs.BoolVar(&cfg.SendOnly, "send-only", false, "run no workers while sending: measures ingest (or publish) alone; no latency")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"text/tabwriter"
 )
@@ -44,7 +45,7 @@ func writeTable(w io.Writer, rep *Report) error {
 	if c.RawDoubleAck {
 		ack = "DoubleAck"
 	}
-	fmt.Fprintf(tw, "consume only\t%d stored events, fresh consumers; cpu is the process's user+sys\n", c.Events)
+	fmt.Fprintf(tw, "consume only\t%d stored events, fresh consumers, %d round(s), medians; cpu is the process's user+sys\n", c.Events, c.Rounds)
 	fmt.Fprintf(tw, "  worker (no-op)\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\tprefetch %d\n",
 		c.WorkerSeconds, c.WorkerRate, c.WorkerCPU, c.WorkerDups, c.Prefetch)
 	fmt.Fprintf(tw, "  raw consume+%s\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\tprefetch %d\n",
@@ -55,6 +56,10 @@ func writeTable(w io.Writer, rep *Report) error {
 	}
 	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\tby cpu %.2f\tat the same prefetch\n", c.Ratio, c.CPURatio)
 	fmt.Fprintf(tw, "  ratio worker/raw\t%.2f\tby cpu %.2f\tat nats.go's default prefetch (%d)\n", c.RatioDefault, c.CPURatioDefault, c.DefaultPrefetch)
+	if c.Rounds > 1 {
+		fmt.Fprintf(tw, "  rounds' ratios\t%s\tat the same prefetch\n", fmtRatios(c.RoundRatios))
+		fmt.Fprintf(tw, "  rounds' ratios\t%s\tat the default prefetch\n", fmtRatios(c.RoundRatiosDefault))
+	}
 	fmt.Fprintf(tw, "peak RSS\t%.1f MiB (%s, whole process)\n", float64(rep.PeakRSS)/(1<<20), rep.PeakRSSSource)
 	fmt.Fprintf(tw, "machine\t%d cpus, load average %.2f at start, %.2f at end\n", rep.NumCPU, rep.LoadStart, rep.LoadEnd)
 	return tw.Flush()
@@ -81,4 +86,12 @@ func (p *progressLine) clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprint(p.w, "\r\033[K")
+}
+
+func fmtRatios(rs []float64) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.2f", r)
+	}
+	return strings.Join(parts, " ")
 }

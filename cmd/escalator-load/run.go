@@ -34,6 +34,9 @@ type Config struct {
 	// WorkerConcurrency is worker.Config.Concurrency and streams.Config's;
 	// default 32, as in production.
 	WorkerConcurrency int
+	// Rounds of the consume-only comparison, each reading the stored
+	// events once per phase; default 1.
+	Rounds int
 	// Prefetch is worker.Config.Prefetch; default the worker's (500). The
 	// first raw loop pulls as many (never fewer than WorkerConcurrency).
 	Prefetch int
@@ -79,6 +82,7 @@ func (c Config) withDefaults() Config {
 	c.Concurrency = orDefault(c.Concurrency, 8)
 	c.Batch = orDefault(c.Batch, 100)
 	c.WorkerConcurrency = orDefault(c.WorkerConcurrency, streams.DefaultConcurrency)
+	c.Rounds = orDefault(c.Rounds, 1)
 	if c.Mode == "" {
 		c.Mode = ModeIngest
 	}
@@ -100,8 +104,8 @@ func orDefault(v, def int) int {
 
 func (c Config) validate() error {
 	switch {
-	case c.Events < 1 || c.Workers < 1 || c.Concurrency < 1 || c.WorkerConcurrency < 1:
-		return errors.New("events, workers, concurrency and worker concurrency must be at least 1")
+	case c.Events < 1 || c.Workers < 1 || c.Concurrency < 1 || c.WorkerConcurrency < 1 || c.Rounds < 1:
+		return errors.New("events, workers, concurrency, worker concurrency and rounds must be at least 1")
 	case c.Batch < 1 || c.Batch > ingest.DefaultMaxEvents:
 		return fmt.Errorf("batch %d: want 1 to %d (ingest's limit)", c.Batch, ingest.DefaultMaxEvents)
 	case c.Mode != ModeIngest && c.Mode != ModeDirect:
@@ -166,9 +170,15 @@ type Compare struct {
 	RawRate       float64 `json:"raw_rate"`
 	RawDups       int     `json:"raw_duplicates"`
 	RawDoubleAck  bool    `json:"raw_double_ack"`
-	Ratio         float64 `json:"ratio"` // worker/raw events/s
+	Ratio         float64 `json:"ratio"` // worker/raw events/s (median of the rounds')
+	Rounds        int     `json:"rounds"`
+	// RoundRatios and RoundRatiosDefault are each round's worker/raw
+	// events/s, at the same prefetch and at the default.
+	RoundRatios        []float64 `json:"round_ratios"`
+	RoundRatiosDefault []float64 `json:"round_ratios_default"`
 	// WorkerCPU and RawCPU are process CPU (user+sys) µs per event (the
-	// embedded server's share included); CPURatio is RawCPU/WorkerCPU, the
+	// embedded server's share included; rates, seconds and CPU are the
+	// rounds' medians, duplicates their sum); CPURatio is RawCPU/WorkerCPU, the
 	// ratio the rates would have on an otherwise idle, CPU-bound machine.
 	WorkerCPU float64 `json:"worker_cpu_us_per_event"`
 	RawCPU    float64 `json:"raw_cpu_us_per_event"`

@@ -23,7 +23,7 @@ func TestRunCountsEveryEventOnce(t *testing.T) {
 		{"ingest signed", Config{Mode: ModeIngest, Batch: 20, SigningSecret: "load-signing-secret"}},
 		{"direct", Config{Mode: ModeDirect, Batch: 25}},
 		{"direct at a fixed rate", Config{Mode: ModeDirect, Batch: 10, Rate: 2000, RawDoubleAck: true}},
-		{"direct, prefetch 64: the raw loop at 64 and at 500", Config{Mode: ModeDirect, Prefetch: 64}},
+		{"direct, prefetch 64: the raw loop at 64 and at 500, two rounds", Config{Mode: ModeDirect, Prefetch: 64, Rounds: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +83,9 @@ func checkReport(t *testing.T, rep *Report, n int) {
 		t.Errorf("against the default prefetch: ratio %g, by cpu %g, raw %g events/s, %d duplicates",
 			c.RatioDefault, c.CPURatioDefault, c.RawDefaultRate, c.RawDefaultDups)
 	}
+	if len(c.RoundRatios) != c.Rounds || len(c.RoundRatiosDefault) != c.Rounds || c.Rounds < 1 {
+		t.Errorf("%d rounds, ratios %v and %v", c.Rounds, c.RoundRatios, c.RoundRatiosDefault)
+	}
 	if c.Prefetch == c.DefaultPrefetch && (c.RawDefaultRate != c.RawRate || c.RatioDefault != c.Ratio) {
 		t.Errorf("prefetch %d is the default: one raw phase should serve both, got %g and %g events/s", c.Prefetch, c.RawRate, c.RawDefaultRate)
 	}
@@ -132,7 +135,7 @@ func TestMainOutputAndExitCodes(t *testing.T) {
 		t.Error("want the embedded server")
 	}
 
-	for _, args := range [][]string{{"-mode", "carrier-pigeon"}, {"-b", "501"}, {"-output", "xml"}, {"-prefetch", "-1"}, {"extra"}} {
+	for _, args := range [][]string{{"-mode", "carrier-pigeon"}, {"-b", "501"}, {"-output", "xml"}, {"-prefetch", "-1"}, {"-rounds", "-1"}, {"extra"}} {
 		out.Reset()
 		errOut.Reset()
 		if code := run(args, &out, &errOut); code != 2 {
