@@ -46,6 +46,7 @@ func TestNewValidates(t *testing.T) {
 		{"nil handler", map[string]Handler{event.SubjectInsights: nil}, Config{}},
 		{"empty subject", map[string]Handler{"": h[event.SubjectInsights]}, Config{}},
 		{"negative concurrency", ok, Config{Concurrency: -1}},
+		{"negative prefetch", ok, Config{Prefetch: -1}},
 		{"progress not below ack wait", ok, Config{ProgressInterval: 3 * time.Second}},
 		{"backoff max below initial", ok, Config{BackoffInitial: time.Second, BackoffMax: time.Millisecond}},
 	}
@@ -62,5 +63,16 @@ func TestNewValidates(t *testing.T) {
 	}
 	if w.cfg.AckWait != 3*time.Second || w.cfg.ProgressInterval != time.Second || w.cfg.ConsumerName != streams.ConsumerName {
 		t.Fatalf("defaults from the consumer not applied: %+v", w.cfg)
+	}
+	if w.fast != DefaultPrefetch {
+		t.Fatalf("fast prefetch %d, want the default %d", w.fast, DefaultPrefetch)
+	}
+	// A prefetch below Concurrency is Concurrency: there is no fast feed.
+	small, err := New(e.res.Consumer, e.js, ok, Config{Concurrency: 64, Prefetch: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small.fast != 64 {
+		t.Fatalf("prefetch 10 at concurrency 64: fast %d, want 64", small.fast)
 	}
 }

@@ -143,7 +143,7 @@ func (w *Worker) checkPrefetch(taken int64, elapsed time.Duration) {
 	if f == nil || f.prefetch <= w.cfg.Concurrency {
 		return
 	}
-	if taken*int64(w.cfg.AckWait/4) >= int64(f.prefetch)*int64(elapsed) {
+	if float64(taken)*float64(w.cfg.AckWait/4) >= float64(f.prefetch)*float64(elapsed) {
 		return
 	}
 	go w.rescue(f)
