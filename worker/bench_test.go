@@ -129,6 +129,24 @@ func raw(prefetch int) func(*testing.B, *env, *counter) func() {
 	}
 }
 
+// rawDecode is raw with event.Decode of every body: the loop a consumer
+// that reads its events would write, still without tracing or metrics.
+func rawDecode(prefetch int) func(*testing.B, *env, *counter) func() {
+	return func(b *testing.B, e *env, c *counter) func() {
+		cc, err := e.res.Consumer.Consume(func(m jetstream.Msg) {
+			if _, err := event.Decode(m.Data()); err != nil {
+				panic(err) // the benchmark stores only valid events
+			}
+			_ = m.Ack()
+			c.see()
+		}, jetstream.PullMaxMessages(prefetch), jetstream.PullHeartbeat(time.Second))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cc.Stop
+	}
+}
+
 // runWorker runs a Worker with cfg and a handler that does nothing.
 func runWorker(cfg Config) func(*testing.B, *env, *counter) func() {
 	return func(b *testing.B, e *env, c *counter) func() {
@@ -139,10 +157,13 @@ func runWorker(cfg Config) func(*testing.B, *env, *counter) func() {
 }
 
 // BenchmarkConsume compares the worker with no-op handlers (defaults) with
-// the raw loop at the worker's default prefetch and at nats.go's.
+// the raw loop at the old worker's prefetch (one per handler) and at
+// nats.go's default, which is the worker's now, and with a raw loop that
+// also decodes every event.
 func BenchmarkConsume(b *testing.B) {
 	b.Run("raw/prefetch=32", func(b *testing.B) { benchConsume(b, raw(DefaultConcurrency)) })
 	b.Run("raw/prefetch=500", func(b *testing.B) { benchConsume(b, raw(jetstream.DefaultMaxMessages)) })
+	b.Run("raw+decode/prefetch=500", func(b *testing.B) { benchConsume(b, rawDecode(jetstream.DefaultMaxMessages)) })
 	b.Run("worker", func(b *testing.B) { benchConsume(b, runWorker(Config{})) })
 }
 
