@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
@@ -165,6 +167,15 @@ func BenchmarkConsume(b *testing.B) {
 	b.Run("raw/prefetch=500", func(b *testing.B) { benchConsume(b, raw(jetstream.DefaultMaxMessages)) })
 	b.Run("raw+decode/prefetch=500", func(b *testing.B) { benchConsume(b, rawDecode(jetstream.DefaultMaxMessages)) })
 	b.Run("worker", func(b *testing.B) { benchConsume(b, runWorker(Config{})) })
+	// As escalator serve runs it with OTEL_TRACES_EXPORTER=none: spans are
+	// made and recorded (their ids go into the log lines) but not
+	// exported, and the metrics go to a Prometheus-style reader.
+	b.Run("worker+telemetry", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider()
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		benchConsume(b, runWorker(Config{TracerProvider: tp, MeterProvider: mp}))
+	})
 }
 
 // BenchmarkLittlesLaw runs handlers that take 100 ms at Concurrency 32 and
