@@ -29,6 +29,7 @@ type phase struct {
 func compare(ctx context.Context, e *env, cfg Config, prefix string, rep *Report) error {
 	c := &rep.Compare
 	c.RawDoubleAck = cfg.RawDoubleAck
+	c.RawDecode = cfg.RawDecode
 	c.Rounds = cfg.Rounds
 	c.Prefetch = max(cfg.Prefetch, cfg.WorkerConcurrency)
 	if cfg.Prefetch == 0 {

@@ -83,8 +83,8 @@ func startWorkers(ctx context.Context, e *env, cfg Config, durable string, tr *t
 // startRaw runs k minimal consume-and-ack loops, each on its own
 // connection, on the durable consumer named durable, each pulling prefetch
 // messages at a time: the baseline the worker runtime is compared with. It
-// reads the event id from the Nats-Msg-Id header, does not decode the body,
-// and acks without waiting for the server's confirmation (or with, when
+// reads the event id from the Nats-Msg-Id header, does not decode the body
+// (unless cfg.RawDecode: then it decodes it as the worker does), and acks without waiting for the server's confirmation (or with, when
 // doubleAck). Like the worker it asks for heartbeats every second, so a
 // refill nats.go skips under CPU contention costs both two seconds rather
 // than thirty.
@@ -100,7 +100,15 @@ func startRaw(ctx context.Context, e *env, cfg Config, durable string, prefetch 
 			return c, fmt.Errorf("raw %d: consumer %s: %w", i, durable, err)
 		}
 		cc, err := cons.Consume(func(m jetstream.Msg) {
-			tr.see(m.Headers().Get(jetstream.MsgIDHeader))
+			if cfg.RawDecode {
+				ev, err := event.Decode(m.Data())
+				if err != nil {
+					cfg.Logger.Warn("raw decode", slog.String("error", err.Error()))
+				}
+				tr.see(ev.ID)
+			} else {
+				tr.see(m.Headers().Get(jetstream.MsgIDHeader))
+			}
 			var err error
 			if cfg.RawDoubleAck {
 				err = m.DoubleAck(ctx)

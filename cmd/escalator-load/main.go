@@ -119,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, options, error) {
 	fs.IntVar(&cfg.Prefetch, "prefetch", 0, "messages each worker pulls ahead while its handlers keep up (worker.Config.Prefetch); 0: the worker's default, 500")
 	fs.IntVar(&cfg.MaxAckPending, "max-ack-pending", 0, "consumer MaxAckPending; 0: streams' default, 4×worker-concurrency")
 	fs.BoolVar(&cfg.SendOnly, "send-only", false, "run no workers while sending: measures ingest (or publish) alone; no latency")
+	fs.BoolVar(&cfg.RawDecode, "raw-decode", false, "the raw loop decodes every event (event.Decode) as the worker does")
 	fs.BoolVar(&cfg.RawDoubleAck, "raw-double-ack", false, "the raw loop waits for each ack to be confirmed (DoubleAck); the worker sends plain Acks")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS server (a scratch one); empty runs an embedded server with a temporary file store")
 	fs.BoolVar(&cfg.DeleteExisting, "delete-existing", false, "delete ESCALATOR and ESCALATOR_DLQ on --nats-url first")

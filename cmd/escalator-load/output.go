@@ -45,6 +45,9 @@ func writeTable(w io.Writer, rep *Report) error {
 	if c.RawDoubleAck {
 		ack = "DoubleAck"
 	}
+	if c.RawDecode {
+		ack = "decode+" + ack
+	}
 	fmt.Fprintf(tw, "consume only\t%d stored events, fresh consumers, %d round(s), medians; cpu is the process's user+sys\n", c.Events, c.Rounds)
 	fmt.Fprintf(tw, "  worker (no-op)\t%.2fs\t%.0f events/s\t%.1f µs cpu/event\t%d duplicates\tprefetch %d\n",
 		c.WorkerSeconds, c.WorkerRate, c.WorkerCPU, c.WorkerDups, c.Prefetch)

@@ -49,6 +49,9 @@ type Config struct {
 	// RawDoubleAck makes the raw loop wait for each ack's confirmation, as
 	// the worker does, to separate that cost from the runtime's own.
 	RawDoubleAck bool
+	// RawDecode makes the raw loop decode every event with event.Decode,
+	// as the worker does, to compare the runtime without the decode.
+	RawDecode bool
 	// NATSURL of an external server; empty runs an embedded one.
 	NATSURL string
 	// DeleteExisting lets a run delete ESCALATOR and ESCALATOR_DLQ on the
@@ -170,6 +173,7 @@ type Compare struct {
 	RawRate       float64 `json:"raw_rate"`
 	RawDups       int     `json:"raw_duplicates"`
 	RawDoubleAck  bool    `json:"raw_double_ack"`
+	RawDecode     bool    `json:"raw_decode"`
 	Ratio         float64 `json:"ratio"` // worker/raw events/s (median of the rounds')
 	Rounds        int     `json:"rounds"`
 	// RoundRatios and RoundRatiosDefault are each round's worker/raw

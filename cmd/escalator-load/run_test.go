@@ -23,6 +23,7 @@ func TestRunCountsEveryEventOnce(t *testing.T) {
 		{"ingest signed", Config{Mode: ModeIngest, Batch: 20, SigningSecret: "load-signing-secret"}},
 		{"direct", Config{Mode: ModeDirect, Batch: 25}},
 		{"direct at a fixed rate", Config{Mode: ModeDirect, Batch: 10, Rate: 2000, RawDoubleAck: true}},
+		{"direct, the raw loop decoding", Config{Mode: ModeDirect, RawDecode: true}},
 		{"direct, prefetch 64: the raw loop at 64 and at 500, two rounds", Config{Mode: ModeDirect, Prefetch: 64, Rounds: 2}},
 	}
 	for _, tt := range tests {
@@ -42,6 +43,9 @@ func TestRunCountsEveryEventOnce(t *testing.T) {
 				return
 			}
 			checkReport(t, rep, 200)
+			if rep.Compare.RawDecode != cfg.RawDecode {
+				t.Errorf("raw decode %v, want %v", rep.Compare.RawDecode, cfg.RawDecode)
+			}
 		})
 	}
 }
