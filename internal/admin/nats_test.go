@@ -86,15 +86,7 @@ func TestNATSCheckDown(t *testing.T) {
 // followers; a lost node degrades readiness without failing it.
 func TestNATSCheckCluster(t *testing.T) {
 	c := testserver.NATSCluster(t, 3)
-	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := c.Connect()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := streams.Ensure(ctx, js, streams.Config{}); err != nil {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/streams"
@@ -63,15 +62,7 @@ func TestReplication(t *testing.T) {
 // current followers, and warns, with the fix, while a node is down.
 func TestResourcesCheckOnCluster(t *testing.T) {
 	c := testserver.NATSCluster(t, 3)
-	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := c.Connect()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := streams.Ensure(ctx, js, streams.Config{}); err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	natstest "github.com/nats-io/nats-server/v2/test"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Cluster is a JetStream cluster of in-process nats-servers routed to each
@@ -69,6 +71,23 @@ func (c *Cluster) start(i int) {
 	o := c.opts[i]
 	o.Routes = append([]*url.URL(nil), o.Routes...)
 	c.servers[i] = natstest.RunServer(&o)
+}
+
+// Connect connects to every node, reconnecting for ever (a stopped node's
+// clients move to the others), and closes the connection when the test
+// ends.
+func (c *Cluster) Connect() (*nats.Conn, jetstream.JetStream) {
+	c.t.Helper()
+	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		c.t.Fatalf("connect to the cluster: %v", err)
+	}
+	c.t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		c.t.Fatalf("jetstream: %v", err)
+	}
+	return nc, js
 }
 
 // URL is every node's client URL, comma-separated: what
