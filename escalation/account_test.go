@@ -8,7 +8,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/fault"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 func TestAccountLinkVerified(t *testing.T) {

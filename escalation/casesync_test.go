@@ -12,7 +12,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // openCase escalates the seeded incident and returns its case.

@@ -12,9 +12,9 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/token"
 	"github.com/escalator/escalator/worker"
 )

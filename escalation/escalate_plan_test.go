@@ -7,7 +7,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // TestPlanMatchesHandle: before each delivery, Plan predicts what Handle

@@ -9,7 +9,7 @@ import (
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/kvsnapshot"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // snapshotHandlers are the escalation and update handlers over snapshots

@@ -12,7 +12,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/outbound"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 type simARMToken string

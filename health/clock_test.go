@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/internal/fakeclock"
+	"github.com/escalator/escalator/internal/testkit/fakeclock"
 )
 
 // fakeClock only moves when a test advances it.

@@ -14,8 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/escalator/escalator/internal/ratelimit"
-	"github.com/escalator/escalator/internal/sim"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // Two replicas' health clients, each with its own Redis connection and

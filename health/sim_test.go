@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // TestClientAgainstSimulator reads the simulator's service health: its

@@ -15,9 +15,9 @@ import (
 
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // syncEnv is a simulator, a real NATS with Escalator's buckets and the real

@@ -10,7 +10,7 @@ import (
 	"github.com/escalator/escalator/insights"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/worker"
 )
 

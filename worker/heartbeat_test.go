@@ -10,7 +10,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // Missed heartbeats do not stop the worker. Here JetStream stops answering

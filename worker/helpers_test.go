@@ -15,7 +15,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // env is one test's NATS server with Escalator's streams.

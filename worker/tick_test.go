@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/fakeclock"
+	"github.com/escalator/escalator/internal/testkit/fakeclock"
 	"github.com/escalator/escalator/internal/streams"
 )
 

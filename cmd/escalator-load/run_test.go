@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 func TestRunCountsEveryEventOnce(t *testing.T) {

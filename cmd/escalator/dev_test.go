@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // lockedBuffer is a bytes.Buffer written by a running command and read by

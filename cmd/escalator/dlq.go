@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/escalator/escalator/internal/replay"
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/internal/streams"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/escalator/escalator/internal/doctor"
+	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
 	"github.com/escalator/escalator/internal/redact"
 	"github.com/escalator/escalator/internal/token"
 )

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // The attacks of issue 10, each made holding only an ingest token, and

@@ -12,7 +12,7 @@ import (
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/redact"
-	"github.com/escalator/escalator/internal/replay"
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/token"
 )

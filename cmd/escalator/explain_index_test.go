@@ -10,7 +10,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/eventindex"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // The publishers the commands are to use: serve's provisions the index like

@@ -10,7 +10,7 @@ import (
 	"github.com/escalator/escalator/cmd/escalator/internal/explain"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/eventindex"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/escalator/escalator/insights"
 	"github.com/escalator/escalator/internal/admin"
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/outbox"
-	"github.com/escalator/escalator/internal/rolegate"
+	"github.com/escalator/escalator/cmd/escalator/internal/outbox"
+	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/worker"
 )
 

@@ -12,7 +12,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/escalator/escalator/internal/replay"
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/telemetry"
 )

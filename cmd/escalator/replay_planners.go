@@ -12,7 +12,7 @@ import (
 	"github.com/escalator/escalator/insights"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/kvsnapshot"
-	"github.com/escalator/escalator/internal/replay"
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/internal/streams"
 )
 

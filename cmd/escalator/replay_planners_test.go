@@ -10,9 +10,9 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // TestDryRunPlansWithoutNATSRequests: the dry run's planners (the real

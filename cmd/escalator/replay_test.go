@@ -16,10 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/replay"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 func TestReplayFlags(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 func newSimCmd(e *env) *cobra.Command {

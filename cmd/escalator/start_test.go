@@ -16,7 +16,7 @@ import (
 
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/telemetry"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/worker"
 )
 

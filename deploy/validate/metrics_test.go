@@ -3,7 +3,7 @@ package validate
 import (
 	"testing"
 
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // exercise drives a fleet through what the dashboard and the alerts watch:

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/internal/sim"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 const runIngestToken = "validate-ingest-token-0123456789"

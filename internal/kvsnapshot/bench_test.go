@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/kvsnapshot"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // BenchmarkLoad loads a bucket of 10,000 case-sized records; compare with

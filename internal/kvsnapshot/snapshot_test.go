@@ -12,7 +12,7 @@ import (
 
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/kvsnapshot"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 func ctxT(t *testing.T) context.Context {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/ratelimit"
-	"github.com/escalator/escalator/internal/sim"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/token"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/fault"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 func newHolds(t testing.TB, cfg HoldsConfig) *Holds {

@@ -12,7 +12,7 @@ import (
 )
 
 // Clock is the time source of a Local limiter; tests pass one they advance
-// by hand (internal/fakeclock).
+// by hand (internal/testkit/fakeclock).
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/fault"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // Two replicas, each with its own Redis connection and limiter, spend one

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/outbound"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // simTokens gets client-credentials tokens from the simulator's

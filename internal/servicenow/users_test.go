@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/fault"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 func TestUserRolesSim(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // Against the simulator: a marker typed by an ITIL user does not make

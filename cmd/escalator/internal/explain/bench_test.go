@@ -14,7 +14,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/eventindex"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 // benchEventsVar sets the size of the stream BenchmarkExplain reads:

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/rolegate"
+	"github.com/escalator/escalator/rolegate"
 )
 
 // conclude links the sources to each other (an event to its dead letter,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/rolegate"
+	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/internal/servicenow"
 )
 

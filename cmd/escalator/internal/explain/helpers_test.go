@@ -17,9 +17,9 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/eventindex"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 const (

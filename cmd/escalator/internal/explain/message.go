@@ -9,7 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/escalator/escalator/internal/replay"
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/telemetry"
 )

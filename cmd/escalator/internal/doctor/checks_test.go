@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/escalator/escalator/internal/doctor"
+	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/token"
 )

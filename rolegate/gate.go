@@ -20,7 +20,7 @@ import (
 	"github.com/escalator/escalator/worker"
 )
 
-const scope = "github.com/escalator/escalator/internal/rolegate"
+const scope = "github.com/escalator/escalator/rolegate"
 
 // MetricRefused counts refused events, by AttrEventType and AttrRole.
 const MetricRefused = "escalator.events.refused"

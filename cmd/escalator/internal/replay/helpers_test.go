@@ -13,7 +13,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 const (

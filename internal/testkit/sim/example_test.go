@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // A test points its clients at one httptest server and inspects the result.

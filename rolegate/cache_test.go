@@ -13,7 +13,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
-	"github.com/escalator/escalator/internal/rolegate"
+	"github.com/escalator/escalator/rolegate"
 )
 
 // countingReader is a ServiceNow role reader that counts its lookups;

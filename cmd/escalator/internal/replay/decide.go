@@ -8,7 +8,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
-	"github.com/escalator/escalator/internal/rolegate"
+	"github.com/escalator/escalator/rolegate"
 )
 
 // Planner says what a handler would do with an event, without any side

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
 func TestReplication(t *testing.T) {

@@ -13,10 +13,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/escalator/escalator/escalation"
-	"github.com/escalator/escalator/internal/doctor"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testserver"
+	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/token"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/escalator/escalator/internal/doctor"
+	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
 )
 
 // TestPrintedURLsAreRedacted: the checks that name a URL (NATS, Redis, the

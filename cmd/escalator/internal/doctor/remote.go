@@ -13,7 +13,7 @@ import (
 	"github.com/escalator/escalator/health"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/token"
 )
 

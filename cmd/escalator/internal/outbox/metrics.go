@@ -9,7 +9,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 )
 
-const scope = "github.com/escalator/escalator/internal/outbox"
+const scope = "github.com/escalator/escalator/cmd/escalator/internal/outbox"
 
 var attrOutcome = attribute.Key("outcome")
 

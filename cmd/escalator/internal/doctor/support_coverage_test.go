@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
-	"github.com/escalator/escalator/internal/doctor"
-	"github.com/escalator/escalator/internal/sim"
+	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 const classifyServicesRoute = "POST /subscriptions/{sub}/providers/Microsoft.Support/classifyServices"
