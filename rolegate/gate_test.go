@@ -18,9 +18,9 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/outbound"
-	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/worker"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/testkit/fakeclock"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/fakeclock"
 )
 
 // tickClock only moves when the test advances it.

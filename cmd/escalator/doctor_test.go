@@ -14,10 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
-	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/token"
 )

@@ -9,10 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/escalator/escalator/cmd/escalator/internal/explain"
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/redact"
-	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/token"
 )

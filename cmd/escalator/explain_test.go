@@ -10,8 +10,8 @@ import (
 	"github.com/escalator/escalator/cmd/escalator/internal/explain"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/eventindex"
-	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 const explainTrace = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/escalator/escalator/cmd/escalator/internal/outbox"
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/health"
 	"github.com/escalator/escalator/insights"
 	"github.com/escalator/escalator/internal/admin"
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/cmd/escalator/internal/outbox"
 	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/worker"
 )

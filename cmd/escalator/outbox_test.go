@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/cmd/escalator/internal/outbox"
+	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
 

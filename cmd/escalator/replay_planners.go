@@ -8,11 +8,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/insights"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/kvsnapshot"
-	"github.com/escalator/escalator/cmd/escalator/internal/replay"
 	"github.com/escalator/escalator/internal/streams"
 )
 

@@ -15,10 +15,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
-	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/cmd/escalator/internal/replay"
-	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 

@@ -12,10 +12,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
-	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/token"
 )

@@ -9,8 +9,8 @@ import (
 
 	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
 	"github.com/escalator/escalator/internal/servicenow"
-	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 // Doctor looks streams, the consumer and buckets up; it never creates them.

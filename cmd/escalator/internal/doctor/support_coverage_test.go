@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
+	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
 

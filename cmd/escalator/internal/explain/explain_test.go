@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/rolegate"
 )
 
 // The index finds the incident's events without reading the others: the

@@ -16,8 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/worker"
 )
 
