@@ -26,6 +26,7 @@ import (
 	"github.com/escalator/escalator/internal/testkit/fakeclock"
 	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/testkit/testserver"
+	"github.com/escalator/escalator/internal/testkit/wait"
 	"github.com/escalator/escalator/internal/token"
 	"github.com/escalator/escalator/worker"
 )
@@ -227,16 +228,10 @@ func (e *env) lastSeq(t *testing.T) uint64 {
 	return si.State.LastSeq
 }
 
-// poll waits for cond, checking every few milliseconds, up to a deadline.
+// poll waits for cond up to a deadline (wait.For).
 func poll(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(t, within, what, cond)
 }
 
 // tick moves the clock one interval and waits until the fleet stored that

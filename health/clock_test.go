@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/testkit/fakeclock"
+	"github.com/escalator/escalator/internal/testkit/wait"
 )
 
 // fakeClock only moves when a test advances it.
@@ -47,14 +48,8 @@ func (c *jumpClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-// eventually polls cond until it holds or a deadline passes.
+// eventually polls cond until it holds or a deadline passes (wait.For).
 func eventually(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met before the deadline")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	wait.For(t, 5*time.Second, "the condition", cond)
 }

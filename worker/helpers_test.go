@@ -16,6 +16,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/testserver"
+	"github.com/escalator/escalator/internal/testkit/wait"
 )
 
 // env is one test's NATS server with Escalator's streams.
@@ -91,16 +92,10 @@ func (e *env) start(t testing.TB, handlers map[string]Handler, cfg Config) (*Wor
 	return w, stop
 }
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually polls cond until it holds or the deadline passes (wait.For).
 func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(t, within, what, cond)
 }
 
 // settledAll reports whether the consumer has nothing pending or unacked.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/internal/testkit/testserver"
+	"github.com/escalator/escalator/internal/testkit/wait"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -138,13 +139,7 @@ func postEvent(t *testing.T, url, file string) *http.Response {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.For(t, 15*time.Second, what, cond)
 }
 
 func TestAppSpineIngestToWorker(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/ratelimit"
+	"github.com/escalator/escalator/internal/testkit/wait"
 )
 
 func newTestHolds(t testing.TB) *ratelimit.Holds {
@@ -172,16 +173,10 @@ func TestLimiterBeforeEveryAttempt(t *testing.T) {
 	}
 }
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually polls cond until it holds or the deadline passes (wait.For).
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not before the deadline", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(t, 10*time.Second, what, cond)
 }
 
 // stubTransport answers every request 200 without a network.

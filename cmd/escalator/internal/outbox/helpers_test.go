@@ -20,6 +20,7 @@ import (
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/testkit/testserver"
+	"github.com/escalator/escalator/internal/testkit/wait"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -169,16 +170,10 @@ func (e *env) stored(t testing.TB) (map[string]int, map[string]*jetstream.RawStr
 	return n, msgs
 }
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually polls cond until it holds or the deadline passes (wait.For).
 func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.For(t, within, what, cond)
 }
 
 func states(e *env, ids []string) map[string]int {
