@@ -8,18 +8,6 @@ import (
 	"github.com/escalator/escalator/internal/ratelimit"
 )
 
-// Clock is the time source of the limiter and the snapshot; tests pass a
-// fake one they advance by hand.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // RequestLimiter is what the Client waits on before every request:
 // ratelimit.Local for one process, ratelimit.Shared for a fleet sharing
 // Redis (GraphBudgets gives both their budgets).
@@ -35,9 +23,8 @@ const (
 
 // LimiterConfig configures NewLimiter.
 type LimiterConfig struct {
-	PerMinute int   // default GraphPerMinute
-	PerHour   int   // default GraphPerHour
-	Clock     Clock // default the system clock
+	PerMinute int // default GraphPerMinute
+	PerHour   int // default GraphPerHour
 }
 
 // GraphBudgets are Graph's two limits as budgets, the minute first (see
@@ -57,15 +44,12 @@ func GraphBudgets(perMinute, perHour int) ([]ratelimit.Budget, error) {
 
 // NewLimiter returns a per-process limiter at cfg's limits: a token bucket
 // each for the minute and the hour, neither of which any sliding minute or
-// hour overdraws.
+// hour overdraws. Its waits are on the time package (tests: a
+// testing/synctest bubble).
 func NewLimiter(cfg LimiterConfig) (*ratelimit.Local, error) {
 	budgets, err := GraphBudgets(cfg.PerMinute, cfg.PerHour)
 	if err != nil {
 		return nil, err
 	}
-	var clock ratelimit.Clock
-	if cfg.Clock != nil {
-		clock = cfg.Clock
-	}
-	return ratelimit.NewLocal("graph", clock, budgets...)
+	return ratelimit.NewLocal("graph", budgets...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -21,25 +22,28 @@ func TestLimiterWindows(t *testing.T) {
 		{"small", 5, 20, 100},
 	}
 	for _, tt := range tests {
+		// In the bubble every wait passes at once on its fake clock: two
+		// hours of rate limiting run in milliseconds.
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &jumpClock{now: time.Unix(0, 0)}
-			l, err := NewLimiter(LimiterConfig{PerMinute: tt.perMin, PerHour: tt.perHour, Clock: clock})
-			if err != nil {
-				t.Fatal(err)
-			}
-			perMin, perHour := tt.perMin, tt.perHour
-			if perMin == 0 {
-				perMin, perHour = GraphPerMinute, GraphPerHour
-			}
-			var at []time.Time
-			for range tt.requests {
-				if err := l.Wait(context.Background()); err != nil {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := NewLimiter(LimiterConfig{PerMinute: tt.perMin, PerHour: tt.perHour})
+				if err != nil {
 					t.Fatal(err)
 				}
-				at = append(at, clock.Now())
-			}
-			checkWindow(t, at, time.Minute, perMin)
-			checkWindow(t, at, time.Hour, perHour)
+				perMin, perHour := tt.perMin, tt.perHour
+				if perMin == 0 {
+					perMin, perHour = GraphPerMinute, GraphPerHour
+				}
+				var at []time.Time
+				for range tt.requests {
+					if err := l.Wait(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					at = append(at, time.Now())
+				}
+				checkWindow(t, at, time.Minute, perMin)
+				checkWindow(t, at, time.Hour, perHour)
+			})
 		})
 	}
 }
@@ -58,65 +62,65 @@ func checkWindow(t *testing.T, at []time.Time, window time.Duration, limit int) 
 }
 
 func TestLimiterBlocksUntilClockAdvances(t *testing.T) {
-	clock := newFakeClock()
-	l, err := NewLimiter(LimiterConfig{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The minute bucket's burst (a tenth of 240) is spent without waiting.
-	for i := range 24 {
-		if err := l.Wait(context.Background()); err != nil {
-			t.Fatalf("wait %d: %v", i, err)
+	synctest.Test(t, func(t *testing.T) {
+		l, err := NewLimiter(LimiterConfig{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if p := clock.pending(); len(p) != 0 {
-		t.Fatalf("burst waited: %v", p)
-	}
-	done := make(chan error, 1)
-	go func() { done <- l.Wait(context.Background()) }()
-	delays := clock.waitTimers(t, 1)
-	if want := time.Minute / 216; delays[0] != want { // 216 refills a minute
-		t.Fatalf("25th request waits %s, want %s", delays[0], want)
-	}
-	select {
-	case err := <-done:
-		t.Fatalf("returned before the clock moved: %v", err)
-	default:
-	}
-	clock.Advance(delays[0])
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+		start := time.Now()
+		// The minute bucket's burst (a tenth of 240) is spent without waiting.
+		for i := range 24 {
+			if err := l.Wait(context.Background()); err != nil {
+				t.Fatalf("wait %d: %v", i, err)
+			}
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("burst waited %s", d)
+		}
+		done := make(chan error, 1)
+		go func() { done <- l.Wait(context.Background()) }()
+		synctest.Wait() // the 25th request waits on its timer; the clock has not moved
+		select {
+		case err := <-done:
+			t.Fatalf("returned before the clock moved: %v", err)
+		default:
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got, want := time.Since(start), time.Minute/216; got != want { // 216 refills a minute
+			t.Fatalf("25th request waits %s, want %s", got, want)
+		}
+	})
 }
 
 func TestLimiterCancelledWait(t *testing.T) {
-	clock := newFakeClock()
-	l, err := NewLimiter(LimiterConfig{PerMinute: 10, PerHour: 1000, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Wait(context.Background()); err != nil { // burst of 1
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Wait(ctx) }()
-	clock.waitTimers(t, 1)
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	// The cancelled reservation was given back: the next request waits one
-	// refill interval (60s/9), not two.
-	go func() { done <- l.Wait(context.Background()) }()
-	delays := clock.waitTimers(t, 2) // the cancelled wait's timer stays registered
-	if got, want := delays[1], time.Minute/9; got != want {
-		t.Fatalf("next wait %s, want %s", got, want)
-	}
-	clock.Advance(time.Minute / 9)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		l, err := NewLimiter(LimiterConfig{PerMinute: 10, PerHour: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Wait(context.Background()); err != nil { // burst of 1
+			t.Fatal(err)
+		}
+		start := time.Now()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- l.Wait(ctx) }()
+		synctest.Wait() // the wait is on its timer
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		// The cancelled reservation was given back: the next request waits one
+		// refill interval (60s/9), not two.
+		if err := l.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := time.Since(start), time.Minute/9; got != want {
+			t.Fatalf("next wait %s, want %s", got, want)
+		}
+	})
 }
 
 func TestNewLimiterRejectsNegative(t *testing.T) {

@@ -37,9 +37,6 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-// After never fires: Snapshot.Run is not used by these tests.
-func (c *fakeClock) After(time.Duration) <-chan time.Time { return nil }
-
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -85,7 +82,7 @@ func newHandlerEnv(t *testing.T) *handlerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.snapshot, err = health.NewSnapshot(graph, health.SnapshotConfig{Clock: e.clock}); err != nil {
+	if e.snapshot, err = health.NewSnapshot(graph, health.SnapshotConfig{Clock: e.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
 	if e.notes, err = servicenow.New(servicenow.Config{

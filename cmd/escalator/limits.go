@@ -55,7 +55,7 @@ func newFleetLimits(rdb redis.UniversalClient, snow serviceNowConfig, log *slog.
 // budgetLimiter keeps budget for the fleet on rdb, or per process without it.
 func budgetLimiter(rdb redis.UniversalClient, name string, budget ratelimit.Budget, log *slog.Logger) (outbound.Limiter, error) {
 	if rdb == nil {
-		l, err := ratelimit.NewLocal(name, nil, budget)
+		l, err := ratelimit.NewLocal(name, budget)
 		if err != nil {
 			return nil, err
 		}

@@ -11,36 +11,22 @@ import (
 	"github.com/escalator/escalator/internal/fault"
 )
 
-// Clock is the time source of a Local limiter; tests pass one they advance
-// by hand (internal/testkit/fakeclock).
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Local keeps requests of one process inside every one of its budgets, one
-// token bucket per budget. It is safe for concurrent use.
+// token bucket per budget. It is safe for concurrent use. It reads the
+// time package only: its tests run in a testing/synctest bubble, whose
+// fake clock moves when the waits block.
 type Local struct {
 	name    string
-	clock   Clock
 	buckets []*rate.Limiter
 }
 
 // NewLocal returns a limiter named name (in its errors: "graph rate limit")
-// for budgets; clock nil means the system clock.
-func NewLocal(name string, clock Clock, budgets ...Budget) (*Local, error) {
+// for budgets.
+func NewLocal(name string, budgets ...Budget) (*Local, error) {
 	if len(budgets) == 0 {
 		return nil, errors.New("rate limit " + name + ": no budget")
 	}
-	if clock == nil {
-		clock = systemClock{}
-	}
-	l := &Local{name: name, clock: clock}
+	l := &Local{name: name}
 	for _, b := range budgets {
 		if err := b.validate(); err != nil {
 			return nil, fmt.Errorf("rate limit %s: %w", name, err)
@@ -54,7 +40,7 @@ func NewLocal(name string, clock Clock, budgets ...Budget) (*Local, error) {
 // that would end after ctx's deadline fails at once, transient, carrying
 // the delay; a cancelled wait gives its tokens back.
 func (l *Local) Wait(ctx context.Context) error {
-	now := l.clock.Now()
+	now := time.Now()
 	var delay time.Duration
 	res := make([]*rate.Reservation, 0, len(l.buckets))
 	for _, b := range l.buckets {
@@ -70,7 +56,7 @@ func (l *Local) Wait(ctx context.Context) error {
 		return fault.AsTransient(fmt.Errorf("%s rate limit: next slot in %s, after the deadline: %w", l.name, delay, context.DeadlineExceeded), delay)
 	}
 	select {
-	case <-l.clock.After(delay):
+	case <-time.After(delay):
 		return nil
 	case <-ctx.Done():
 		l.cancel(res)
@@ -79,7 +65,7 @@ func (l *Local) Wait(ctx context.Context) error {
 }
 
 func (l *Local) cancel(res []*rate.Reservation) {
-	now := l.clock.Now()
+	now := time.Now()
 	for _, r := range res {
 		r.CancelAt(now)
 	}

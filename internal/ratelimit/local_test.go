@@ -3,34 +3,12 @@ package ratelimit
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/escalator/escalator/internal/fault"
 )
-
-// jumpClock advances itself by every delay it is asked to wait: hours of
-// rate limiting run in microseconds.
-type jumpClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jumpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *jumpClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
 
 // checkWindows fails when any half-open window of b.Per starting at a
 // request holds more than b.N of the requests at (sorted).
@@ -59,22 +37,25 @@ func TestLocalKeepsEveryBudget(t *testing.T) {
 		{"one a window", []Budget{{1, time.Minute}}, 20},
 	}
 	for _, tt := range tests {
+		// In the bubble every wait passes at once on its fake clock: hours
+		// of rate limiting run in milliseconds.
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &jumpClock{now: time.Unix(0, 0)}
-			l, err := NewLocal("test", clock, tt.budgets...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var at []time.Time
-			for range tt.requests {
-				if err := l.Wait(context.Background()); err != nil {
+			synctest.Test(t, func(t *testing.T) {
+				l, err := NewLocal("test", tt.budgets...)
+				if err != nil {
 					t.Fatal(err)
 				}
-				at = append(at, clock.Now())
-			}
-			for _, b := range tt.budgets {
-				checkWindows(t, at, b)
-			}
+				var at []time.Time
+				for range tt.requests {
+					if err := l.Wait(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					at = append(at, time.Now())
+				}
+				for _, b := range tt.budgets {
+					checkWindows(t, at, b)
+				}
+			})
 		})
 	}
 }
@@ -82,7 +63,7 @@ func TestLocalKeepsEveryBudget(t *testing.T) {
 // A wait past the caller's deadline fails at once, transient, with the
 // delay for the worker's Nak.
 func TestLocalDeadlineIsTransientWithDelay(t *testing.T) {
-	l, err := NewLocal("servicenow", nil, Budget{1, time.Hour})
+	l, err := NewLocal("servicenow", Budget{1, time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +83,7 @@ func TestLocalDeadlineIsTransientWithDelay(t *testing.T) {
 
 func TestNewLocalRejectsBadBudgets(t *testing.T) {
 	for _, b := range [][]Budget{nil, {{0, time.Second}}, {{5, 0}}, {{5, time.Second}, {-1, time.Hour}}} {
-		if _, err := NewLocal("test", nil, b...); err == nil {
+		if _, err := NewLocal("test", b...); err == nil {
 			t.Errorf("NewLocal(%v) accepted", b)
 		}
 	}

@@ -69,7 +69,7 @@ func NewShared(cfg SharedConfig) (*Shared, error) {
 		return nil, fmt.Errorf("rate limit %s: negative timeout or cooldown", cfg.Name)
 	}
 	if cfg.Fallback == nil {
-		l, err := NewLocal(cfg.Name, nil, cfg.Budgets...)
+		l, err := NewLocal(cfg.Name, cfg.Budgets...)
 		if err != nil {
 			return nil, err
 		}
