@@ -42,7 +42,13 @@ type TickPublisher interface {
 	Publish(ctx context.Context, ev *event.Event, opts ...streams.PublishOption) (*jetstream.PubAck, error)
 }
 
-// Clock is the Ticker's time source; tests pass one they move by hand.
+// Clock is the time source of the Ticker and the lease; tests pass one
+// they move by hand (internal/testkit/fakeclock). It is the one clock seam
+// kept where testing/synctest does not fit: those tests, and e2e, talk to
+// a real JetStream server, which no bubble can hold. Tried: a Publish in a
+// bubble waits for its ack on a bubbled channel, which counts as durably
+// blocked, so the fake clock jumps past the publish timeout at once and
+// the publish fails; NATS's reader goroutine lives outside the bubble.
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time

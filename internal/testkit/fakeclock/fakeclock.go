@@ -1,6 +1,9 @@
 // Package fakeclock is a clock for tests that moves only when the test
-// advances it. It has the Now and After methods the scheduled parts take
-// (health.Clock, worker.Clock), so a test decides when every timer fires.
+// advances it. It has the Now and After methods of worker.Clock, so a test
+// decides when every tick and lease renewal fires. Prefer a
+// testing/synctest bubble: this clock is for timed code tested against real
+// I/O (the Ticker and the lease on JetStream, e2e), which a bubble cannot
+// hold.
 package fakeclock
 
 import (
