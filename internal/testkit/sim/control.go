@@ -47,6 +47,17 @@ func ctlError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, map[string]string{"error": err.Error()})
 }
 
+// ctlIssue answers a change to issue id: err if it failed, else the issue
+// as it is now.
+func (s *Server) ctlIssue(w http.ResponseWriter, id string, err error) {
+	if err != nil {
+		ctlError(w, err)
+		return
+	}
+	got, _ := s.Issue(id)
+	writeJSON(w, http.StatusOK, got)
+}
+
 // readOptional decodes a JSON body into v; an empty body leaves v alone.
 func readOptional(r *http.Request, v any) error {
 	err := readJSON(r, v)
@@ -76,12 +87,7 @@ func (s *Server) ctlUpsertIssue(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, err)
 		return
 	}
-	if err := s.UpsertIssue(is); err != nil {
-		ctlError(w, err)
-		return
-	}
-	got, _ := s.Issue(is.ID)
-	writeJSON(w, http.StatusOK, got)
+	s.ctlIssue(w, is.ID, s.UpsertIssue(is))
 }
 
 func (s *Server) ctlAddPost(w http.ResponseWriter, r *http.Request) {
@@ -96,12 +102,7 @@ func (s *Server) ctlAddPost(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	p := HealthPost{PostType: b.PostType, Description: ItemBody{Content: b.Content}}
-	if err := s.AddIssuePost(id, b.Status, p); err != nil {
-		ctlError(w, err)
-		return
-	}
-	got, _ := s.Issue(id)
-	writeJSON(w, http.StatusOK, got)
+	s.ctlIssue(w, id, s.AddIssuePost(id, b.Status, p))
 }
 
 func (s *Server) ctlResolve(w http.ResponseWriter, r *http.Request) {
@@ -114,12 +115,7 @@ func (s *Server) ctlResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := s.ResolveIssue(id, b.Status, b.Content); err != nil {
-		ctlError(w, err)
-		return
-	}
-	got, _ := s.Issue(id)
-	writeJSON(w, http.StatusOK, got)
+	s.ctlIssue(w, id, s.ResolveIssue(id, b.Status, b.Content))
 }
 
 func (s *Server) ctlTicketStatus(w http.ResponseWriter, r *http.Request) {

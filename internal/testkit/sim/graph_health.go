@@ -37,20 +37,27 @@ func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// healthAuth adds the ServiceHealth.Read.All permission check.
-func (s *Server) healthAuth(w http.ResponseWriter, r *http.Request) bool {
+// graphPermission is graphAuth plus a permission a fault can withdraw:
+// while forbidden(faults) holds, the caller gets Graph's 403 with code and
+// msg.
+func (s *Server) graphPermission(w http.ResponseWriter, r *http.Request, forbidden func(Faults) bool, code, msg string) bool {
 	if !s.graphAuth(w, r) {
 		return false
 	}
 	s.mu.Lock()
-	forbidden := s.faults.GraphForbidden
+	denied := forbidden(s.faults)
 	s.mu.Unlock()
-	if forbidden {
-		s.graphError(w, http.StatusForbidden, "Forbidden",
-			"Missing role permissions on the request. API requires one of 'ServiceHealth.Read.All'. Roles on the request ''.")
+	if denied {
+		s.graphError(w, http.StatusForbidden, code, msg)
 		return false
 	}
 	return true
+}
+
+// healthAuth adds the ServiceHealth.Read.All permission check.
+func (s *Server) healthAuth(w http.ResponseWriter, r *http.Request) bool {
+	return s.graphPermission(w, r, func(f Faults) bool { return f.GraphForbidden }, "Forbidden",
+		"Missing role permissions on the request. API requires one of 'ServiceHealth.Read.All'. Roles on the request ''.")
 }
 
 func (s *Server) overviewLocked(svc healthService, expand bool) map[string]any {
@@ -246,25 +253,33 @@ var (
 // <date prop> eq|ne|gt|ge|lt|le <RFC 3339 time>. Comparisons of strings
 // ignore case, as Graph's enum comparisons do.
 func parseIssueFilter(f string) (func(HealthIssue) bool, error) {
+	return parseClauses(f, issuePredicate)
+}
+
+// parseClauses is the OData $filter both Graph and ARM take: clauses
+// "<prop> <op> <literal>" joined by "and", each made a predicate by clause
+// (op lower-cased); a value matches when every clause holds, and any
+// value matches an empty filter.
+func parseClauses[T any](f string, clause func(prop, op, lit string) (func(T) bool, error)) (func(T) bool, error) {
 	f = strings.TrimSpace(f)
 	if f == "" {
-		return func(HealthIssue) bool { return true }, nil
+		return func(T) bool { return true }, nil
 	}
-	var preds []func(HealthIssue) bool
-	for _, clause := range andSplit.Split(f, -1) {
-		m := clauseExpr.FindStringSubmatch(strings.TrimSpace(clause))
+	var preds []func(T) bool
+	for _, c := range andSplit.Split(f, -1) {
+		m := clauseExpr.FindStringSubmatch(strings.TrimSpace(c))
 		if m == nil {
-			return nil, fmt.Errorf("cannot parse %q", clause)
+			return nil, fmt.Errorf("cannot parse %q", c)
 		}
-		p, err := issuePredicate(m[1], strings.ToLower(m[2]), strings.TrimSpace(m[3]))
+		p, err := clause(m[1], strings.ToLower(m[2]), strings.TrimSpace(m[3]))
 		if err != nil {
 			return nil, err
 		}
 		preds = append(preds, p)
 	}
-	return func(is HealthIssue) bool {
+	return func(v T) bool {
 		for _, p := range preds {
-			if !p(is) {
+			if !p(v) {
 				return false
 			}
 		}

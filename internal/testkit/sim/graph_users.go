@@ -55,17 +55,8 @@ func group(id, name string) map[string]any {
 }
 
 func (s *Server) usersAuth(w http.ResponseWriter, r *http.Request) bool {
-	if !s.graphAuth(w, r) {
-		return false
-	}
-	s.mu.Lock()
-	forbidden := s.faults.GraphUsersForbidden
-	s.mu.Unlock()
-	if forbidden {
-		s.graphError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-		return false
-	}
-	return true
+	return s.graphPermission(w, r, func(f Faults) bool { return f.GraphUsersForbidden },
+		"Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 }
 
 func (s *Server) findUser(w http.ResponseWriter, r *http.Request) (user, bool) {

@@ -38,6 +38,28 @@ func snowNotFound(w http.ResponseWriter) {
 	snowError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
 }
 
+// snowWrite is what a create or an update starts with: the table and the
+// caller (snowTableAuth), the user it acts as (snowActor), and the fields
+// of the body. It answers the error itself.
+func (s *Server) snowWrite(w http.ResponseWriter, r *http.Request) (table, user string, fields map[string]any, ok bool) {
+	if table, user, ok = s.snowTableAuth(w, r); !ok {
+		return "", "", nil, false
+	}
+	if user, ok = s.snowActor(w, r, user); !ok {
+		return "", "", nil, false
+	}
+	if fields, ok = readFields(w, r); !ok {
+		return "", "", nil, false
+	}
+	return table, user, fields, true
+}
+
+// renderForLocked renders row as r asks: its sysparm_fields and
+// sysparm_exclude_reference_link, links on r's base URL.
+func (s *Server) renderForLocked(r *http.Request, table string, row record) map[string]any {
+	return s.renderLocked(table, row, splitFields(r.URL.Query().Get("sysparm_fields")), refLinks(r), baseURL(r))
+}
+
 func readFields(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	var fields map[string]any
 	if err := readJSON(r, &fields); err != nil || fields == nil {
@@ -52,11 +74,20 @@ func (s *Server) snowGet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.snowRow(w, r, table, nil)
+}
+
+// snowRow answers with the row the path's sys_id names, after change (nil:
+// none) has run on it under the lock; 404 when there is no such row.
+func (s *Server) snowRow(w http.ResponseWriter, r *http.Request, table string, change func(row record)) {
 	s.mu.Lock()
 	row := s.tables[table].get(r.PathValue("sys_id"))
 	var out map[string]any
 	if row != nil {
-		out = s.renderLocked(table, row, splitFields(r.URL.Query().Get("sysparm_fields")), refLinks(r), baseURL(r))
+		if change != nil {
+			change(row)
+		}
+		out = s.renderForLocked(r, table, row)
 	}
 	s.mu.Unlock()
 	if row == nil {
@@ -67,14 +98,7 @@ func (s *Server) snowGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) snowCreate(w http.ResponseWriter, r *http.Request) {
-	table, user, ok := s.snowTableAuth(w, r)
-	if !ok {
-		return
-	}
-	if user, ok = s.snowActor(w, r, user); !ok {
-		return
-	}
-	fields, ok := readFields(w, r)
+	table, user, fields, ok := s.snowWrite(w, r)
 	if !ok {
 		return
 	}
@@ -82,7 +106,7 @@ func (s *Server) snowCreate(w http.ResponseWriter, r *http.Request) {
 	row, err := s.insertLocked(table, fields, user, s.now())
 	var out map[string]any
 	if err == nil {
-		out = s.renderLocked(table, row, splitFields(r.URL.Query().Get("sysparm_fields")), refLinks(r), baseURL(r))
+		out = s.renderForLocked(r, table, row)
 	}
 	s.mu.Unlock()
 	if errors.Is(err, errDuplicate) {
@@ -95,30 +119,11 @@ func (s *Server) snowCreate(w http.ResponseWriter, r *http.Request) {
 
 // snowUpdate answers PATCH and PUT (the Table API treats both as an update).
 func (s *Server) snowUpdate(w http.ResponseWriter, r *http.Request) {
-	table, user, ok := s.snowTableAuth(w, r)
+	table, user, fields, ok := s.snowWrite(w, r)
 	if !ok {
 		return
 	}
-	if user, ok = s.snowActor(w, r, user); !ok {
-		return
-	}
-	fields, ok := readFields(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	row := s.tables[table].get(r.PathValue("sys_id"))
-	var out map[string]any
-	if row != nil {
-		s.updateLocked(table, row, fields, user, s.now())
-		out = s.renderLocked(table, row, splitFields(r.URL.Query().Get("sysparm_fields")), refLinks(r), baseURL(r))
-	}
-	s.mu.Unlock()
-	if row == nil {
-		snowNotFound(w)
-		return
-	}
-	writeJSONType(w, snowJSON, http.StatusOK, map[string]any{"result": out})
+	s.snowRow(w, r, table, func(row record) { s.updateLocked(table, row, fields, user, s.now()) })
 }
 
 // snowList answers a list: sysparm_query, sysparm_fields, sysparm_limit

@@ -93,18 +93,8 @@ func (s *Server) AddMicrosoftCommunication(ticket, name, subject, body, sender s
 // parseARMFilter understands clauses joined by "and": <prop> eq '<v>' for
 // string properties and <prop> eq|gt|ge|lt|le <RFC 3339 time> for dates.
 func parseARMFilter[T any](f string, get func(T, string) (string, *time.Time, bool)) (func(T) bool, error) {
-	f = strings.TrimSpace(f)
-	if f == "" {
-		return func(T) bool { return true }, nil
-	}
 	var zero T
-	var preds []func(T) bool
-	for _, clause := range andSplit.Split(f, -1) {
-		m := clauseExpr.FindStringSubmatch(strings.TrimSpace(clause))
-		if m == nil {
-			return nil, fmt.Errorf("cannot parse %q", clause)
-		}
-		prop, op, lit := m[1], strings.ToLower(m[2]), strings.TrimSpace(m[3])
+	return parseClauses(f, func(prop, op, lit string) (func(T) bool, error) {
 		_, isDate, ok := get(zero, prop)
 		if !ok {
 			return nil, fmt.Errorf("unknown property %q", prop)
@@ -114,28 +104,19 @@ func parseARMFilter[T any](f string, get func(T, string) (string, *time.Time, bo
 			if err != nil {
 				return nil, fmt.Errorf("%s: want an RFC 3339 time, got %s", prop, lit)
 			}
-			preds = append(preds, func(v T) bool {
+			return func(v T) bool {
 				_, d, _ := get(v, prop)
 				c := d.Compare(t)
 				return map[string]bool{"eq": c == 0, "ne": c != 0, "gt": c > 0, "ge": c >= 0, "lt": c < 0, "le": c <= 0}[op]
-			})
-			continue
+			}, nil
 		}
 		want, ok := quoted(lit)
 		if op != "eq" || !ok {
 			return nil, fmt.Errorf("%s: want eq '<value>'", prop)
 		}
-		preds = append(preds, func(v T) bool {
+		return func(v T) bool {
 			got, _, _ := get(v, prop)
 			return strings.EqualFold(got, want)
-		})
-	}
-	return func(v T) bool {
-		for _, p := range preds {
-			if !p(v) {
-				return false
-			}
-		}
-		return true
-	}, nil
+		}, nil
+	})
 }
