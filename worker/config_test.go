@@ -1,9 +1,14 @@
 package worker
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
@@ -13,6 +18,7 @@ import (
 func TestRetryDelay(t *testing.T) {
 	cfg := Config{BackoffInitial: 50 * time.Millisecond, BackoffMax: 300 * time.Millisecond}
 	plain := errors.New("timeout")
+	noLeader := &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}
 	tests := []struct {
 		delivered uint64
 		err       error
@@ -25,6 +31,11 @@ func TestRetryDelay(t *testing.T) {
 		{40, plain, 300 * time.Millisecond},
 		{1, fault.AsTransient(plain, 2*time.Second), 2 * time.Second},
 		{3, fault.AsTransient(plain, 10*time.Millisecond), 200 * time.Millisecond},
+		// JetStream without a leader: no sooner than an election.
+		{1, fmt.Errorf("claim: %w", jetstream.ErrNoStreamResponse), leaderElection},
+		{2, fmt.Errorf("get: %w", nats.ErrNoResponders), leaderElection},
+		{1, fmt.Errorf("info: %w", noLeader), leaderElection},
+		{1, context.DeadlineExceeded, 50 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		if got := cfg.retryDelay(tt.delivered, tt.err); got != tt.want {

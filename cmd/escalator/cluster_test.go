@@ -191,7 +191,11 @@ func (c *clusterSetup) waitDone(t *testing.T, ids []string) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("event %s accepted but never handled: %v", id, err)
+				var dead uint64
+				if info, ierr := c.apps[0].res.DLQ.Info(ctx); ierr == nil {
+					dead = info.State.Msgs
+				}
+				t.Fatalf("event %s accepted but never handled: %v (%d dead letters)", id, err, dead)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
