@@ -44,6 +44,21 @@ func (a *acks) total() int {
 	return s
 }
 
+// finish runs a fresh worker on e until every event of all is handled,
+// and checks each was acked exactly once.
+func (a *acks) finish(t *testing.T, e *env, all []string) {
+	t.Helper()
+	e.start(t, map[string]Handler{event.SubjectInsights: a.handler(0)}, Config{})
+	eventually(t, 10*time.Second, "every event handled", func() bool { return a.total() >= len(all) && e.settledAll(t) })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range all {
+		if a.n[id] != 1 {
+			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
+		}
+	}
+}
+
 func TestDrainLosesNothingAndHandlesNothingTwice(t *testing.T) {
 	const n = 200
 	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
@@ -149,15 +164,7 @@ func TestDrainNaksBufferedMessagesWhileEveryHandlerIsBusy(t *testing.T) {
 	free()
 	<-stopped
 
-	e.start(t, map[string]Handler{event.SubjectInsights: a.handler(0)}, Config{})
-	eventually(t, 10*time.Second, "every event handled", func() bool { return a.total() >= len(all) && e.settledAll(t) })
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, id := range all {
-		if a.n[id] != 1 {
-			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
-		}
-	}
+	a.finish(t, e, all)
 }
 
 func TestRunFailsWhenTheConsumerIsDeleted(t *testing.T) {

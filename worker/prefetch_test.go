@@ -143,13 +143,5 @@ func TestDrainReturnsHeldMessages(t *testing.T) {
 	free()
 	<-stopped
 
-	e.start(t, map[string]Handler{event.SubjectInsights: a.handler(0)}, Config{})
-	eventually(t, 10*time.Second, "every event handled", func() bool { return a.total() >= len(all) && e.settledAll(t) })
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, id := range all {
-		if a.n[id] != 1 {
-			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
-		}
-	}
+	a.finish(t, e, all)
 }

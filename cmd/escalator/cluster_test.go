@@ -200,10 +200,7 @@ func (c *clusterSetup) waitDone(t *testing.T, ids []string) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitFor(t, "consumer drained", func() bool {
-		info, err := c.apps[0].res.Consumer.Info(ctx)
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
-	})
+	waitFor(t, "consumer drained", func() bool { return caughtUp(c.apps[0]) })
 	c.fx.mu.Lock()
 	defer c.fx.mu.Unlock()
 	redelivered := 0
