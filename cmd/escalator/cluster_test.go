@@ -130,23 +130,13 @@ func (p *poster) waitAccepted(n int64, what string) {
 }
 
 func (p *poster) post(id, url string) {
-	ev := example(p.t, "insights-requested.json", func(ev *event.Event) { ev.ID = id })
-	body, err := ev.Marshal()
-	if err != nil {
-		p.t.Error(err)
-		return
-	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(string(body)))
-		req.Header.Set("Authorization", "Bearer "+testIngestToken)
-		req.Header.Set("Content-Type", "application/cloudevents+json")
-		resp, err := p.client.Do(req)
+		resp, err := p.send(id, url)
 		if err != nil {
 			p.t.Errorf("post %s: %v", id, err)
 			return
 		}
-		resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusAccepted:
 			p.accepted.Add(1)
@@ -292,17 +282,33 @@ func TestClusterRollingRestart(t *testing.T) {
 // postOnce posts one event once and returns the status and Retry-After.
 func (p *poster) postOnce(id, url string) (int, string) {
 	p.t.Helper()
+	resp, err := p.send(id, url)
+	if err != nil {
+		p.t.Fatalf("post %s: %v", id, err)
+	}
+	return resp.StatusCode, resp.Header.Get("Retry-After")
+}
+
+// send posts the example insights request as event id to url's ingest;
+// the answer's body is closed.
+func (p *poster) send(id, url string) (*http.Response, error) {
 	ev := example(p.t, "insights-requested.json", func(ev *event.Event) { ev.ID = id })
-	body, _ := ev.Marshal()
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(string(body)))
+	body, err := ev.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(string(body)))
+	if err != nil {
+		return nil, err
+	}
 	req.Header.Set("Authorization", "Bearer "+testIngestToken)
 	req.Header.Set("Content-Type", "application/cloudevents+json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		p.t.Fatalf("post %s: %v", id, err)
+		return nil, err
 	}
 	resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("Retry-After")
+	return resp, nil
 }
 
 // With two of three nodes down JetStream has no leader: ingest answers 503
