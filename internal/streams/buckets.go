@@ -25,6 +25,7 @@ var buckets = []Bucket{
 	{BucketInsights, "last insights digest per incident", false},
 	{BucketReplay, "replay progress", false},
 	{BucketOutbox, "ServiceNow outbox row to its stored event and outcome", true},
+	{BucketLeases, "leases of the scheduled jobs' runs", false},
 }
 
 // Buckets returns every KV bucket, in the order Ensure provisions them.

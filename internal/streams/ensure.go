@@ -12,7 +12,7 @@ type Resources struct {
 	Stream, DLQ jetstream.Stream
 	Consumer    jetstream.Consumer
 
-	Cases, Accounts, Health, Insights, Replay, Outbox jetstream.KeyValue
+	Cases, Accounts, Health, Insights, Replay, Outbox, Leases jetstream.KeyValue
 }
 
 // bucket is where the handle of bucket name goes.
@@ -30,6 +30,8 @@ func (r *Resources) bucket(name string) *jetstream.KeyValue {
 		return &r.Replay
 	case BucketOutbox:
 		return &r.Outbox
+	case BucketLeases:
+		return &r.Leases
 	}
 	return nil
 }

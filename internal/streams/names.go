@@ -28,6 +28,10 @@ const (
 	// the stream sequence its event was stored at and the outcome reported
 	// for it; its entries expire after MaxAge, with the events.
 	BucketOutbox = "escalator_outbox"
+	// BucketLeases holds the leases of the scheduled jobs whose own bucket
+	// has no room for one (the case sync's: every key of escalator_cases is
+	// an incident), key "lease.<tick name>".
+	BucketLeases = "escalator_leases"
 )
 
 // Headers a dead letter carries beside the original body and headers.
