@@ -24,11 +24,14 @@ import (
 // DefaultLeaseTTL is how long a lease lasts without renewal.
 const DefaultLeaseTTL = time.Minute
 
+// LeaseKey is the key of the lease of the tick job name: "lease.<name>".
+func LeaseKey(name string) string { return "lease." + name }
+
 // LeaseConfig configures Exclusive.
 type LeaseConfig struct {
 	// KV holds the lease; required.
 	KV jetstream.KeyValue
-	// Key of the lease, e.g. "lease.health"; required.
+	// Key of the lease, e.g. LeaseKey(TickHealth); required.
 	Key string
 	// TTL of the lease; it is renewed every TTL/3 while the job runs.
 	// Another replica takes over a lease whose holder stopped renewing
@@ -60,9 +63,20 @@ type exclusive struct {
 // does whatever is left. A run that loses its lease (it could not renew it
 // in time) has its context canceled.
 func Exclusive(h Handler, cfg LeaseConfig) (Handler, error) {
-	switch {
-	case h == nil:
+	if h == nil {
 		return nil, errors.New("exclusive: handler is nil")
+	}
+	x, err := newExclusive(cfg)
+	if err != nil {
+		return nil, err
+	}
+	x.h = h
+	return x, nil
+}
+
+// newExclusive validates cfg and fills in its defaults.
+func newExclusive(cfg LeaseConfig) (*exclusive, error) {
+	switch {
 	case cfg.KV == nil:
 		return nil, errors.New("exclusive: KV bucket is nil")
 	case cfg.Key == "":
@@ -84,18 +98,26 @@ func Exclusive(h Handler, cfg LeaseConfig) (Handler, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &exclusive{h: h, cfg: cfg, log: log}, nil
+	return &exclusive{cfg: cfg, log: log}, nil
 }
 
 // Handle acquires the lease, runs h while renewing it, and releases it.
 func (x *exclusive) Handle(ctx context.Context, msg *Message) error {
+	_, err := x.run(ctx, func(ctx context.Context) error { return x.h.Handle(ctx, msg) })
+	return err
+}
+
+// run calls fn while holding the lease, renewing it, and releases it
+// after; ran is false when another holder has the lease (fn is not
+// called, and err is nil) or it could not be read.
+func (x *exclusive) run(ctx context.Context, fn func(ctx context.Context) error) (ran bool, err error) {
 	rev, ok, err := x.acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("acquire lease %s: %w", x.cfg.Key, err)
+		return false, fmt.Errorf("acquire lease %s: %w", x.cfg.Key, err)
 	}
 	if !ok {
 		x.log.DebugContext(ctx, "job already running elsewhere; tick skipped", slog.String("lease", x.cfg.Key))
-		return nil
+		return false, nil
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -107,11 +129,11 @@ func (x *exclusive) Handle(ctx context.Context, msg *Message) error {
 		defer close(renewed)
 		x.renew(runCtx, &current, done, cancel)
 	}()
-	err = x.h.Handle(runCtx, msg)
+	err = fn(runCtx)
 	close(done)
 	<-renewed
 	x.release(ctx, current.Load())
-	return err
+	return true, err
 }
 
 func (x *exclusive) value() ([]byte, error) {
