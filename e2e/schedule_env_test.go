@@ -166,7 +166,7 @@ func (e *env) startReplica(t *testing.T) *replica {
 		t.Fatal(err)
 	}
 	cs, err := escalation.NewCaseSync(escalation.CaseSyncConfig{
-		Cases: cases, Support: c.support, Notes: c.snow, Leases: res.Health, Rate: 100, Logger: e.log,
+		Cases: cases, Support: c.support, Notes: c.snow, Leases: res.Leases, Rate: 100, Logger: e.log,
 	})
 	if err != nil {
 		t.Fatal(err)

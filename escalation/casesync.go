@@ -29,9 +29,10 @@ import (
 //
 // What was written is recorded in the case (LastStatus,
 // SeenCommunications) with a compare-and-set. Runs never overlap across
-// the fleet (worker.Exclusive with the lease LeaseKeyCases), and the
-// markers cover a crash between a note and its record. ARM calls are paced
-// by a token bucket so a long list of cases stays inside ARM's read limits.
+// the fleet (a worker.Job, the lease LeaseKeyCases in escalator_leases),
+// and the markers cover a crash between a note and its record. ARM calls
+// are paced by a token bucket so a long list of cases stays inside ARM's
+// read limits.
 
 // CaseReader is what the case sync reads of the Azure Support API;
 // *SupportClient implements it.
@@ -40,8 +41,9 @@ type CaseReader interface {
 	ListCommunications(ctx context.Context, ticketName string) ([]Communication, error)
 }
 
-// LeaseKeyCases is the key of the case sync's lease in its lease bucket.
-const LeaseKeyCases = "lease.cases"
+// LeaseKeyCases is the key of the case sync's lease in its lease bucket:
+// worker.LeaseKey(worker.TickCases).
+const LeaseKeyCases = worker.LeaseKeyPrefix + worker.TickCases
 
 // DefaultCaseSyncRate is the default pace of ARM calls, requests a second:
 // ARM allows thousands of reads an hour per subscription; two a second
@@ -53,9 +55,9 @@ type CaseSyncConfig struct {
 	Cases   *CaseStore     // required
 	Support CaseReader     // required
 	Notes   IncidentWriter // required
-	// Leases is the bucket holding the run's lease (key LeaseKeyCases);
-	// required. Not escalator_cases, whose keys are all incidents: use
-	// escalator_health (streams.Resources.Health).
+	// Leases is the bucket holding the run's lease (key LeaseKeyCases):
+	// escalator_leases (streams.Resources.Leases); required. Not
+	// escalator_cases, whose keys are all incidents.
 	Leases jetstream.KeyValue
 	// LeaseTTL defaults to worker.DefaultLeaseTTL.
 	LeaseTTL time.Duration
@@ -73,13 +75,17 @@ type CaseSyncConfig struct {
 	TracerProvider trace.TracerProvider
 }
 
-// CaseSync is the worker.Handler of escalator.tick.cases.
+// CaseSync is the worker.Handler of escalator.tick.cases, a scheduled job:
+// its Handle runs the sync once for a tick under the lease, unless another
+// replica's run is in progress; its RunOnce syncs every open case once,
+// without the lease. A case that fails does not stop the others; the first
+// error is returned so the tick is retried.
 type CaseSync struct {
+	*worker.Job[CaseSyncResult]
 	cfg     CaseSyncConfig
 	log     *slog.Logger
 	limiter *rate.Limiter
 	ins     *caseSyncInstruments
-	lease   worker.Handler
 }
 
 // NewCaseSync validates cfg and returns the case sync.
@@ -109,29 +115,20 @@ func NewCaseSync(cfg CaseSyncConfig) (*CaseSync, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ins, err := newCaseSyncInstruments(cfg.TracerProvider, cfg.MeterProvider)
+	ins, err := newCaseSyncInstruments(cfg.MeterProvider)
 	if err != nil {
 		return nil, err
 	}
 	s := &CaseSync{cfg: cfg, log: log, ins: ins, limiter: rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)}
-	s.lease, err = worker.Exclusive(worker.HandlerFunc(s.handle), worker.LeaseConfig{
-		KV: cfg.Leases, Key: LeaseKeyCases, TTL: cfg.LeaseTTL, Logger: log,
+	s.Job, err = worker.NewJob(worker.JobConfig[CaseSyncResult]{
+		Tick: worker.TickCases, Name: "case sync", Run: s.run, Attributes: CaseSyncResult.attributes,
+		Leases: cfg.Leases, LeaseTTL: cfg.LeaseTTL, Scope: caseSyncScope,
+		Logger: log, MeterProvider: cfg.MeterProvider, TracerProvider: cfg.TracerProvider,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("case sync: %w", err)
+		return nil, err
 	}
 	return s, nil
-}
-
-// Handle runs one case sync for a tick, unless another replica's run is in
-// progress.
-func (s *CaseSync) Handle(ctx context.Context, msg *worker.Message) error {
-	return s.lease.Handle(ctx, msg)
-}
-
-func (s *CaseSync) handle(ctx context.Context, msg *worker.Message) error {
-	_, err := s.RunOnce(ctx, msg.InProgress)
-	return err
 }
 
 // CaseSyncResult counts what one run did.
@@ -139,45 +136,23 @@ type CaseSyncResult struct {
 	Cases, Notes, Closed int
 }
 
-// RunOnce syncs every open case once, without the lease. progress, when
-// not nil, is called between cases (the tick's InProgress). A case that
-// fails does not stop the others; the first error is returned so the tick
-// is retried.
-func (s *CaseSync) RunOnce(ctx context.Context, progress func() error) (CaseSyncResult, error) {
-	ctx, span := s.ins.tracer.Start(ctx, "case sync")
-	defer span.End()
+// run is one run: progress is called between cases.
+func (s *CaseSync) run(ctx context.Context, progress func() error) (CaseSyncResult, error) {
 	var res CaseSyncResult
 	all, err := s.cfg.Cases.List(ctx)
 	if err != nil {
-		err = fmt.Errorf("case sync: %w", err)
-		s.ins.fail(span, err)
 		return res, err
 	}
-	var first error
-	for _, c := range all {
-		if c.State != CaseOpen || c.TicketName == "" {
-			continue
-		}
-		if err := s.syncCase(ctx, c, &res); err != nil {
+	open := slices.DeleteFunc(all, func(c StoredCase) bool { return c.State != CaseOpen || c.TicketName == "" })
+	err = worker.ForEach(ctx, open, progress, func(c StoredCase) error {
+		err := s.syncCase(ctx, c, &res)
+		if err != nil {
 			s.log.WarnContext(ctx, "case not synced", slog.String("incident", c.Number),
 				slog.String("ticket", c.TicketName), slog.String("error", err.Error()))
-			if first == nil {
-				first = err
-			}
 		}
-		if progress != nil {
-			_ = progress()
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	s.ins.done(span, res)
-	if first != nil {
-		s.ins.fail(span, first)
-		return res, fmt.Errorf("case sync: %w", first)
-	}
-	return res, nil
+		return err
+	})
+	return res, err
 }
 
 // syncCase brings one incident up to date with its ticket.

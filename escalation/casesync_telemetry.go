@@ -4,11 +4,8 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	"go.opentelemetry.io/otel/trace"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 const caseSyncScope = "github.com/escalator/escalator/escalation"
@@ -18,7 +15,6 @@ const caseSyncScope = "github.com/escalator/escalator/escalation"
 var attrNoteKind = attribute.Key("kind")
 
 type caseSyncInstruments struct {
-	tracer trace.Tracer
 	synced metric.Int64Counter
 	posted metric.Int64Counter
 }
@@ -27,15 +23,12 @@ type caseSyncInstruments struct {
 //
 //	escalator.cases.synced          open cases read from Azure, per run
 //	escalator.cases.updates_posted  work notes written, by kind (status, communication)
-func newCaseSyncInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*caseSyncInstruments, error) {
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
-	}
+func newCaseSyncInstruments(mp metric.MeterProvider) (*caseSyncInstruments, error) {
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
 	}
 	m := mp.Meter(caseSyncScope)
-	ins := &caseSyncInstruments{tracer: tp.Tracer(caseSyncScope)}
+	ins := &caseSyncInstruments{}
 	var err error
 	if ins.synced, err = m.Int64Counter("escalator.cases.synced",
 		metric.WithDescription("Open Microsoft cases read by the case sync, counted per run."),
@@ -50,15 +43,11 @@ func newCaseSyncInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*
 	return ins, nil
 }
 
-func (ins *caseSyncInstruments) done(span trace.Span, r CaseSyncResult) {
-	span.SetAttributes(
+// attributes are the span attributes of a run.
+func (r CaseSyncResult) attributes() []attribute.KeyValue {
+	return []attribute.KeyValue{
 		attribute.Int("app.cases.synced", r.Cases),
 		attribute.Int("app.cases.notes_posted", r.Notes),
 		attribute.Int("app.cases.closed", r.Closed),
-	)
-}
-
-func (ins *caseSyncInstruments) fail(span trace.Span, err error) {
-	span.RecordError(err)
-	span.SetStatus(codes.Error, "case sync failed")
+	}
 }

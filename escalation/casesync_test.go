@@ -32,7 +32,7 @@ func openCase(t *testing.T, e *testEnv) escalation.Case {
 func (e *testEnv) caseSync(t *testing.T) *escalation.CaseSync {
 	t.Helper()
 	s, err := escalation.NewCaseSync(escalation.CaseSyncConfig{
-		Cases: e.cases, Support: e.support, Notes: e.snow, Leases: e.res.Health, Rate: 1000,
+		Cases: e.cases, Support: e.support, Notes: e.snow, Leases: e.res.Leases, Rate: 1000,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestCaseSyncNoteOnceAfterALostRecord(t *testing.T) {
 
 func TestNewCaseSyncValidates(t *testing.T) {
 	e := newTestEnv(t)
-	ok := escalation.CaseSyncConfig{Cases: e.cases, Support: e.support, Notes: e.snow, Leases: e.res.Health}
+	ok := escalation.CaseSyncConfig{Cases: e.cases, Support: e.support, Notes: e.snow, Leases: e.res.Leases}
 	tests := []struct {
 		name string
 		mod  func(*escalation.CaseSyncConfig)
@@ -186,7 +186,7 @@ func TestCaseSyncMetricsAndSpan(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	s, err := escalation.NewCaseSync(escalation.CaseSyncConfig{
-		Cases: e.cases, Support: e.support, Notes: e.snow, Leases: e.res.Health, Rate: 1000,
+		Cases: e.cases, Support: e.support, Notes: e.snow, Leases: e.res.Leases, Rate: 1000,
 		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), TracerProvider: tp,
 	})
 	if err != nil {

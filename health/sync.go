@@ -35,8 +35,8 @@ import (
 // is looked up by correlation_id = issue id before one is created with it,
 // then the record says open. A crash between the create and the record
 // finds the incident on the next run instead of creating a second. The runs
-// themselves never overlap (worker.Exclusive, lease "lease.health" in the
-// same bucket), so "is this note there? post it" is never raced.
+// themselves never overlap (a worker.Job, lease LeaseKeyHealth in the same
+// bucket), so "is this note there? post it" is never raced.
 
 // IssueLister lists service health issues; *Client implements it.
 type IssueLister interface {
@@ -56,8 +56,9 @@ type IncidentAPI interface {
 // ResolveCloseCode is the close_code of an auto-resolved incident.
 const ResolveCloseCode = "Closed/Resolved by Caller"
 
-// LeaseKeyHealth is the key of the sync's lease in escalator_health.
-const LeaseKeyHealth = "lease.health"
+// LeaseKeyHealth is the key of the sync's lease in escalator_health:
+// worker.LeaseKey(worker.TickHealth).
+const LeaseKeyHealth = worker.LeaseKeyPrefix + worker.TickHealth
 
 // SyncConfig configures NewSync.
 type SyncConfig struct {
@@ -92,13 +93,18 @@ type SyncConfig struct {
 	TracerProvider trace.TracerProvider
 }
 
-// Sync is the worker.Handler of escalator.tick.health.
+// Sync is the worker.Handler of escalator.tick.health, a scheduled job: its
+// Handle runs the sync once for a tick under the lease, unless another
+// replica's run is in progress (then the tick is acked: that run does the
+// work); its RunOnce syncs every issue once, without the lease. Errors of
+// one issue do not stop the others; the first is returned, so that the
+// tick is retried.
 type Sync struct {
+	*worker.Job[SyncResult]
 	cfg   SyncConfig
 	store recordStore
 	log   *slog.Logger
 	ins   *syncInstruments
-	lease worker.Handler
 }
 
 // NewSync validates cfg and returns the sync.
@@ -121,29 +127,20 @@ func NewSync(cfg SyncConfig) (*Sync, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ins, err := newSyncInstruments(cfg.TracerProvider, cfg.MeterProvider)
+	ins, err := newSyncInstruments(cfg.MeterProvider)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sync{cfg: cfg, store: recordStore{kv: cfg.State}, log: cfg.Logger, ins: ins}
-	s.lease, err = worker.Exclusive(worker.HandlerFunc(s.handle), worker.LeaseConfig{
-		KV: cfg.State, Key: LeaseKeyHealth, TTL: cfg.LeaseTTL, Logger: cfg.Logger,
+	s.Job, err = worker.NewJob(worker.JobConfig[SyncResult]{
+		Tick: worker.TickHealth, Name: "health sync", Run: s.run, Attributes: SyncResult.attributes,
+		Leases: cfg.State, LeaseTTL: cfg.LeaseTTL, Scope: syncScope,
+		Logger: cfg.Logger, MeterProvider: cfg.MeterProvider, TracerProvider: cfg.TracerProvider,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("health sync: %w", err)
+		return nil, err
 	}
 	return s, nil
-}
-
-// Handle runs one sync for a tick, unless another replica's run is in
-// progress (then the tick is acked: that run does the work).
-func (s *Sync) Handle(ctx context.Context, msg *worker.Message) error {
-	return s.lease.Handle(ctx, msg)
-}
-
-func (s *Sync) handle(ctx context.Context, msg *worker.Message) error {
-	_, err := s.RunOnce(ctx, msg.InProgress)
-	return err
 }
 
 // SyncResult counts what one run did.
@@ -151,51 +148,34 @@ type SyncResult struct {
 	IssuesSeen, IncidentsCreated, NotesPosted, Resolved int
 }
 
-// RunOnce syncs every issue once, without the lease (Handle takes it).
-// progress, when not nil, is called between issues (the tick's InProgress).
-// Errors of one issue do not stop the others; the first is returned, so
-// that the tick is retried.
-func (s *Sync) RunOnce(ctx context.Context, progress func() error) (SyncResult, error) {
-	ctx, span := s.ins.tracer.Start(ctx, "health sync")
-	defer span.End()
+// run is one run: progress is called between issues.
+func (s *Sync) run(ctx context.Context, progress func() error) (SyncResult, error) {
 	var res SyncResult
 	issues, err := s.cfg.Graph.Issues(ctx, "")
 	if err != nil {
-		err = fmt.Errorf("health sync: %w", err)
-		s.ins.fail(span, err)
 		return res, err
 	}
 	slices.SortFunc(issues, func(a, b Issue) int { return strings.Compare(a.ID, b.ID) })
-	var first error
-	for _, is := range issues {
+	issues = slices.DeleteFunc(issues, func(is Issue) bool {
 		if !s.wanted(is) {
-			continue
+			return true
 		}
 		if !issueKey.MatchString(is.ID) {
 			s.log.WarnContext(ctx, "service health issue id unusable as a key; skipped", slog.String("issue", is.ID))
-			continue
+			return true
 		}
+		return false
+	})
+	err = worker.ForEach(ctx, issues, progress, func(is Issue) error {
 		res.IssuesSeen++
 		s.ins.issuesSeen.Add(ctx, 1)
-		if err := s.syncIssue(ctx, is, &res); err != nil {
+		err := s.syncIssue(ctx, is, &res)
+		if err != nil {
 			s.log.WarnContext(ctx, "service health issue not synced", slog.String("issue", is.ID), slog.String("error", err.Error()))
-			if first == nil {
-				first = err
-			}
 		}
-		if progress != nil {
-			_ = progress()
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	s.ins.done(span, res)
-	if first != nil {
-		s.ins.fail(span, first)
-		return res, fmt.Errorf("health sync: %w", first)
-	}
-	return res, nil
+		return err
+	})
+	return res, err
 }
 
 // wanted applies the classification and service filters.

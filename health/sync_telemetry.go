@@ -4,11 +4,8 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	"go.opentelemetry.io/otel/trace"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 const syncScope = "github.com/escalator/escalator/health"
@@ -18,7 +15,6 @@ const syncScope = "github.com/escalator/escalator/health"
 var attrKind = attribute.Key("kind")
 
 type syncInstruments struct {
-	tracer     trace.Tracer
 	issuesSeen metric.Int64Counter
 	created    metric.Int64Counter
 	posted     metric.Int64Counter
@@ -29,15 +25,12 @@ type syncInstruments struct {
 //	escalator.health.issues_seen        issues considered (after the filters), per run
 //	escalator.health.incidents_created  incidents created
 //	escalator.health.updates_posted     updates written, by kind (post, resolve)
-func newSyncInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*syncInstruments, error) {
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
-	}
+func newSyncInstruments(mp metric.MeterProvider) (*syncInstruments, error) {
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
 	}
 	m := mp.Meter(syncScope)
-	ins := &syncInstruments{tracer: tp.Tracer(syncScope)}
+	ins := &syncInstruments{}
 	var err error
 	if ins.issuesSeen, err = m.Int64Counter("escalator.health.issues_seen",
 		metric.WithDescription("Service health issues considered by the health sync, counted per run."),
@@ -57,16 +50,12 @@ func newSyncInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*sync
 	return ins, nil
 }
 
-func (ins *syncInstruments) done(span trace.Span, r SyncResult) {
-	span.SetAttributes(
+// attributes are the span attributes of a run.
+func (r SyncResult) attributes() []attribute.KeyValue {
+	return []attribute.KeyValue{
 		attribute.Int("app.health.issues_seen", r.IssuesSeen),
 		attribute.Int("app.health.incidents_created", r.IncidentsCreated),
 		attribute.Int("app.health.notes_posted", r.NotesPosted),
 		attribute.Int("app.health.resolved", r.Resolved),
-	)
-}
-
-func (ins *syncInstruments) fail(span trace.Span, err error) {
-	span.RecordError(err)
-	span.SetStatus(codes.Error, "health sync failed")
+	}
 }

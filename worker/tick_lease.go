@@ -24,8 +24,11 @@ import (
 // DefaultLeaseTTL is how long a lease lasts without renewal.
 const DefaultLeaseTTL = time.Minute
 
+// LeaseKeyPrefix starts the key of every job's lease.
+const LeaseKeyPrefix = "lease."
+
 // LeaseKey is the key of the lease of the tick job name: "lease.<name>".
-func LeaseKey(name string) string { return "lease." + name }
+func LeaseKey(name string) string { return LeaseKeyPrefix + name }
 
 // LeaseConfig configures Exclusive.
 type LeaseConfig struct {

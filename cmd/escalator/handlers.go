@@ -187,7 +187,7 @@ func tokenCacheCheck(r *remotes) admin.Check {
 func addScheduledJobs(a *App, p *parts, hs map[string]worker.Handler) error {
 	w := a.cfg.worker
 	caseSync, err := escalation.NewCaseSync(escalation.CaseSyncConfig{
-		Cases: p.cases, Support: p.remotes.support, Notes: p.remotes.snow, Leases: a.res.Health,
+		Cases: p.cases, Support: p.remotes.support, Notes: p.remotes.snow, Leases: a.res.Leases,
 		CaseField: w.CaseField, Logger: a.log, MeterProvider: a.tel.MeterProvider, TracerProvider: a.tel.TracerProvider,
 	})
 	if err != nil {
