@@ -122,11 +122,6 @@ type App struct {
 
 	// remotes are the Microsoft and ServiceNow clients (worker only).
 	remotes *remotes
-	// checks are readiness checks the handlers add.
-	checks []admin.Check
-	// reporters hear each message's outcome before it is settled (the
-	// outbox write-back, dev's line per event); the handlers add them.
-	reporters reporters
 	// background runs beside the worker until ctx ends (snapshot, ticks).
 	background []func(context.Context) error
 
@@ -134,20 +129,16 @@ type App struct {
 	closers   []func(context.Context) error
 }
 
-// handlerSet builds the handlers by subject once the spine is up. What it
-// acquires it registers with a.onClose, so that a failed start releases it.
-type handlerSet func(ctx context.Context, a *App) (map[string]worker.Handler, error)
-
 // NewApp validates cfg, then binds the listeners, connects, provisions and
-// builds every part. A start that fails part way is rolled back: what it
+// builds every part (the worker's with build). A start that fails part way is rolled back: what it
 // had acquired is released in reverse order, and the error names the step
 // that failed, on one line.
-func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry.Providers, handlers handlerSet) (*App, error) {
+func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry.Providers, build workerBuilder) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log, tel: tel}
-	if err := a.start(ctx, handlers); err != nil {
+	if err := a.start(ctx, build); err != nil {
 		return nil, rollback(err, a.Close(context.Background()))
 	}
 	return a, nil
@@ -156,7 +147,7 @@ func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry
 // start acquires the parts in order, registering the release of each as
 // soon as it is held. The listeners come first: a taken port (8080 in use,
 // a second escalator) fails before anything is dialled.
-func (a *App) start(ctx context.Context, handlers handlerSet) error {
+func (a *App) start(ctx context.Context, build workerBuilder) error {
 	cfg, log, tel := a.cfg, a.log, a.tel
 	var err error
 	if cfg.runIngest {
@@ -187,15 +178,18 @@ func (a *App) start(ctx context.Context, handlers handlerSet) error {
 
 	checks := []admin.Check{admin.NATSCheck(a.nc, a.js)}
 	if cfg.runWorker {
-		hs, err := handlers(ctx, a)
+		w, err := build(ctx, spine{cfg: cfg, log: log, tel: tel, res: a.res, pub: a.pub})
+		a.closers = append(a.closers, w.closers...) // released even when the build failed part way
 		if err != nil {
 			return err
 		}
-		a.work, err = worker.New(a.res.Consumer, a.js, hs, worker.Config{
+		a.remotes, a.background = w.remotes, w.background
+		checks = append(checks, w.checks...)
+		a.work, err = worker.New(a.res.Consumer, a.js, w.handlers, worker.Config{
 			Concurrency:    cfg.worker.Concurrency,
 			MaxDeliver:     streams.DefaultMaxDeliver,
 			BackoffInitial: cfg.retryInitial,
-			Reporter:       a.reporters.reporter(),
+			Reporter:       w.reporters.reporter(),
 			Logger:         log,
 			TracerProvider: tel.TracerProvider,
 			MeterProvider:  tel.MeterProvider,
@@ -215,7 +209,7 @@ func (a *App) start(ctx context.Context, handlers handlerSet) error {
 			return fmt.Errorf("ingest: %w", err)
 		}
 	}
-	adm, err := admin.New(admin.Config{Logger: log, Gatherer: tel.Registry}, append(checks, a.checks...)...)
+	adm, err := admin.New(admin.Config{Logger: log, Gatherer: tel.Registry}, checks...)
 	if err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/testkit/wait"
@@ -35,12 +36,12 @@ func startApp(t *testing.T, cfg appConfig, handlers handlerSet) *App {
 // startAppTraced is startApp with the spans going to tp (nil: none).
 func startAppTraced(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.TracerProvider) *App {
 	t.Helper()
-	return startAppLogged(t, cfg, handlers, tp, nil)
+	return startAppLogged(t, cfg, handlers.worker, tp, nil)
 }
 
-// startAppLogged is startAppTraced with the log lines going to log (nil:
-// discarded).
-func startAppLogged(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.TracerProvider, log *slog.Logger) *App {
+// startAppLogged is startApp with the worker's parts from build, the spans
+// going to tp (nil: none) and the log lines to log (nil: discarded).
+func startAppLogged(t *testing.T, cfg appConfig, build workerBuilder, tp trace.TracerProvider, log *slog.Logger) *App {
 	t.Helper()
 	if cfg.nats.URL == "" {
 		cfg.nats.URL = testserver.NATS(t).ClientURL()
@@ -65,7 +66,7 @@ func startAppLogged(t *testing.T, cfg appConfig, handlers handlerSet, tp trace.T
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := NewApp(ctx, cfg, log, tel, handlers)
+	app, err := NewApp(ctx, cfg, log, tel, build)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -91,14 +92,40 @@ func defaultWorker() workerConfig {
 	return w
 }
 
+// handlerSet is a test's handlers by subject, built over the spine: a
+// worker with nothing else (no remotes, reporters or background jobs).
+type handlerSet func(ctx context.Context, s spine) (map[string]worker.Handler, error)
+
+func (h handlerSet) worker(ctx context.Context, s spine) (workerParts, error) {
+	hs, err := h(ctx, s)
+	return workerParts{handlers: hs}, err
+}
+
+// handledSubjects are the subjects the worker handles.
+func handledSubjects() []string {
+	return []string{
+		event.SubjectInsights, event.SubjectEscalation, event.SubjectUpdate,
+		event.SubjectTickHealth, event.SubjectTickCases, event.SubjectTickOutbox,
+	}
+}
+
+// everySubject is h for every handled subject.
+func everySubject(h worker.Handler) map[string]worker.Handler {
+	out := map[string]worker.Handler{}
+	for _, s := range handledSubjects() {
+		out[s] = h
+	}
+	return out
+}
+
 // recorder is a handler set that records the events each subject received.
 type recorder struct {
 	mu   sync.Mutex
 	seen map[string][]string // subject → event ids
 }
 
-func (r *recorder) handlers(context.Context, *App) (map[string]worker.Handler, error) {
-	h := worker.HandlerFunc(func(_ context.Context, m *worker.Message) error {
+func (r *recorder) handlers(context.Context, spine) (map[string]worker.Handler, error) {
+	return everySubject(worker.HandlerFunc(func(_ context.Context, m *worker.Message) error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if r.seen == nil {
@@ -106,12 +133,7 @@ func (r *recorder) handlers(context.Context, *App) (map[string]worker.Handler, e
 		}
 		r.seen[m.Subject] = append(r.seen[m.Subject], m.Event.ID)
 		return nil
-	})
-	out := map[string]worker.Handler{}
-	for _, s := range handledSubjects() {
-		out[s] = h
-	}
-	return out, nil
+	})), nil
 }
 
 func (r *recorder) count(subject string) int {

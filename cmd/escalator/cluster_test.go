@@ -28,7 +28,7 @@ type effects struct {
 	claims     map[string]int // event id → Creates that succeeded
 }
 
-func (e *effects) handlers(_ context.Context, a *App) (map[string]worker.Handler, error) {
+func (e *effects) handlers(_ context.Context, a spine) (map[string]worker.Handler, error) {
 	h := worker.HandlerFunc(func(ctx context.Context, m *worker.Message) error {
 		id := m.Event.ID
 		e.mu.Lock()

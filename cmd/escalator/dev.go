@@ -131,7 +131,7 @@ func runDev(ctx context.Context, e *env, c devConfig) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return simulator.Serve(ctx, simLn) })
 	g.Go(func() error {
-		return runApp(ctx, e, c.app, devTraces(c), devHandlers(e), func(a *App) {
+		return runApp(ctx, e, c.app, devTraces(c), devWorker(e), func(a *App) {
 			printDevBanner(e, c, a, simURL, examples, envFile)
 			printDevMode(e, c)
 		})

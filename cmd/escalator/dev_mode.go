@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/escalator/escalator/escalation"
-	"github.com/escalator/escalator/worker"
 )
 
 // What `escalator dev` prints, and what it keeps between runs.
@@ -27,20 +26,20 @@ func devTraces(c devConfig) string {
 	return "none"
 }
 
-// devHandlers are serve's handlers, with dev's line per event told last,
-// after the handlers' own reporters.
-func devHandlers(e *env) handlerSet {
-	return func(ctx context.Context, a *App) (map[string]worker.Handler, error) {
-		hs, err := productionHandlers(ctx, a)
+// devWorker is serve's worker, with dev's line per event told last, after
+// the handlers' own reporters.
+func devWorker(e *env) workerBuilder {
+	return func(ctx context.Context, s spine) (workerParts, error) {
+		w, err := buildWorker(ctx, s)
 		if err != nil {
-			return nil, err
+			return w, err
 		}
-		cases, err := escalation.NewCaseStore(a.res.Cases, nil)
+		cases, err := escalation.NewCaseStore(s.res.Cases, nil)
 		if err != nil {
-			return nil, err
+			return w, err
 		}
-		a.reporters = append(a.reporters, &eventPrinter{w: e.stdout, cases: cases, now: time.Now})
-		return hs, nil
+		w.reporters = append(w.reporters, &eventPrinter{w: e.stdout, cases: cases, now: time.Now})
+		return w, nil
 	}
 }
 

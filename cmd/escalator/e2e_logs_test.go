@@ -182,8 +182,14 @@ func TestAppLogLinesWithTracesNotExported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handlers := func(_ context.Context, a *App) (map[string]worker.Handler, error) { return logHandlers(a.log), nil }
-	app := startAppLogged(t, appConfig{}, handlers, nil, log)
+	// Each event is only logged.
+	handlers := handlerSet(func(_ context.Context, s spine) (map[string]worker.Handler, error) {
+		return everySubject(worker.HandlerFunc(func(ctx context.Context, m *worker.Message) error {
+			s.log.InfoContext(ctx, "event received") // the worker's context names the event
+			return nil
+		})), nil
+	})
+	app := startAppLogged(t, appConfig{}, handlers.worker, nil, log)
 
 	const callerTrace = "0af7651916cd43dd8448eb211c80319c"
 	body, err := os.ReadFile("examples/insights-requested.json")

@@ -62,7 +62,7 @@ func startE2ELogged(t *testing.T, mutate func(*appConfig), tp trace.TracerProvid
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	return &e2e{sim: s, simURL: hs.URL, app: startAppLogged(t, cfg, productionHandlers, tp, log)}
+	return &e2e{sim: s, simURL: hs.URL, app: startAppLogged(t, cfg, buildWorker, tp, log)}
 }
 
 // example reads an example event, lets change edit it, and returns it.

@@ -173,13 +173,13 @@ func runReplay(ctx context.Context, e *env, c replayConfig) error {
 		return err
 	}
 	defer nc.Close()
-	res, err := replayResources(ctx, js)
+	kvs, err := replayBuckets(ctx, js)
 	if err != nil {
 		return err
 	}
-	deps := replay.Deps{JS: js, Progress: res.Replay, Publisher: oneShotPublisher(ctx, js, streams.NewPublisher(js, noop.NewTracerProvider()), log)}
+	deps := replay.Deps{JS: js, Progress: kvs[streams.BucketReplay], Publisher: oneShotPublisher(ctx, js, streams.NewPublisher(js, noop.NewTracerProvider()), log)}
 	if opts.DryRun {
-		planners, closeParts, err := dryRunPlanners(ctx, c, log, nc, js, res)
+		planners, closeParts, err := dryRunPlanners(ctx, c, log, kvs)
 		if err != nil {
 			return fmt.Errorf("dry run needs the handlers' configuration: %w", err)
 		}
@@ -204,30 +204,24 @@ func runReplay(ctx context.Context, e *env, c replayConfig) error {
 	return nil
 }
 
-// replayResources opens the streams and the progress bucket, which serve
-// provisions; replay never creates them.
-func replayResources(ctx context.Context, js jetstream.JetStream) (*streams.Resources, error) {
-	var res streams.Resources
-	var err error
-	if res.Stream, err = js.Stream(ctx, streams.StreamName); err != nil {
+// replayBuckets checks the streams and opens every bucket (streams.Buckets),
+// which serve provisions; replay never creates them.
+func replayBuckets(ctx context.Context, js jetstream.JetStream) (map[string]jetstream.KeyValue, error) {
+	if _, err := js.Stream(ctx, streams.StreamName); err != nil {
 		return nil, fmt.Errorf("stream %s: %w (has `escalator serve` run against this NATS? check ESCALATOR_NATS_URL)", streams.StreamName, err)
 	}
-	if res.DLQ, err = js.Stream(ctx, streams.DLQStreamName); err != nil {
+	if _, err := js.Stream(ctx, streams.DLQStreamName); err != nil {
 		return nil, fmt.Errorf("stream %s: %w", streams.DLQStreamName, err)
 	}
-	for _, b := range []struct {
-		name string
-		kv   *jetstream.KeyValue
-	}{
-		{streams.BucketReplay, &res.Replay}, {streams.BucketCases, &res.Cases},
-		{streams.BucketAccounts, &res.Accounts}, {streams.BucketInsights, &res.Insights},
-		{streams.BucketHealth, &res.Health},
-	} {
-		if *b.kv, err = js.KeyValue(ctx, b.name); err != nil {
-			return nil, fmt.Errorf("bucket %s: %w (run `escalator serve` once, or `escalator doctor`)", b.name, err)
+	kvs := map[string]jetstream.KeyValue{}
+	for _, b := range streams.Buckets() {
+		kv, err := js.KeyValue(ctx, b.Name)
+		if err != nil {
+			return nil, fmt.Errorf("bucket %s: %w (run `escalator serve` once, or `escalator doctor`)", b.Name, err)
 		}
+		kvs[b.Name] = kv
 	}
-	return &res, nil
+	return kvs, nil
 }
 
 // replayTelemetry is silent: a replay's spans are the republishes', which

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/cmd/escalator/internal/replay"
@@ -16,33 +15,29 @@ import (
 	"github.com/escalator/escalator/internal/streams"
 )
 
-// dryRunPlanners builds the handlers as serve does (buildParts: no network
-// call) and adapts their Plan functions for the dry run, over snapshots of
-// the buckets they read (escalator_cases, escalator_accounts,
+// dryRunPlanners builds the handlers as serve does (buildHandlers: no
+// network call) and adapts their Plan functions for the dry run, over
+// snapshots of the buckets they read (escalator_cases, escalator_accounts,
 // escalator_insights) loaded once, now: every event is judged against the
 // state at the start of the run, and planning an event makes no NATS round
 // trip. close releases the clients.
-func dryRunPlanners(ctx context.Context, c replayConfig, log *slog.Logger, nc *nats.Conn, js jetstream.JetStream, res *streams.Resources) (map[string]replay.Planner, func(), error) {
-	a := &App{
-		cfg: appConfig{nats: c.nats, redis: c.redis, microsoft: c.microsoft, snow: c.snow, worker: c.worker, log: c.log},
-		log: log, tel: replayTelemetry(), nc: nc, js: js, res: res,
-	}
-	closeParts := func() { _ = a.Close(context.WithoutCancel(ctx)) }
-	var snaps [3]*kvsnapshot.Snapshot
-	for i, kv := range []jetstream.KeyValue{res.Cases, res.Accounts, res.Insights} {
-		s, err := kvsnapshot.Load(ctx, kv)
+func dryRunPlanners(ctx context.Context, c replayConfig, log *slog.Logger, kvs map[string]jetstream.KeyValue) (map[string]replay.Planner, func(), error) {
+	snaps := map[string]*kvsnapshot.Snapshot{}
+	for _, name := range []string{streams.BucketCases, streams.BucketAccounts, streams.BucketInsights} {
+		s, err := kvsnapshot.Load(ctx, kvs[name])
 		if err != nil {
 			return nil, nil, fmt.Errorf("dry run: %w", err)
 		}
-		snaps[i] = s
+		snaps[name] = s
 	}
+	cfg := appConfig{nats: c.nats, redis: c.redis, microsoft: c.microsoft, snow: c.snow, worker: c.worker, log: c.log}
 	// A snapshot refuses every write: these handlers can only plan.
-	p, err := buildPartsOver(a, buckets{cases: snaps[0], accounts: snaps[1], digests: snaps[2]})
+	state := buckets{cases: snaps[streams.BucketCases], accounts: snaps[streams.BucketAccounts], digests: snaps[streams.BucketInsights]}
+	h, err := buildHandlers(cfg, log, replayTelemetry(), state)
 	if err != nil {
-		closeParts()
 		return nil, nil, err
 	}
-	return handlerPlanners(p.escalate, p.insights, p.update), closeParts, nil
+	return handlerPlanners(h.escalate, h.insights, h.update), func() { _ = h.remotes.Close() }, nil
 }
 
 // escalationPlanner and insightsPlanner are the handlers' Plan functions.

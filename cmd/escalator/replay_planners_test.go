@@ -63,7 +63,11 @@ func TestDryRunPlansWithoutNATSRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	planners, closeParts, err := dryRunPlanners(ctx, rc, slog.New(slog.DiscardHandler), nc, js, res)
+	kvs, err := replayBuckets(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planners, closeParts, err := dryRunPlanners(ctx, rc, slog.New(slog.DiscardHandler), kvs)
 	if err != nil {
 		t.Fatal(err)
 	}

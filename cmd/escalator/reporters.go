@@ -7,8 +7,8 @@ import (
 )
 
 // reporters tells several worker.Reporters each outcome, in order: the
-// handlers add theirs to App.reporters (the outbox write-back), dev adds the
-// line it prints per event. The first error stops the rest: the worker then
+// production worker has the outbox write-back, dev adds the line it prints
+// per event. The first error stops the rest: the worker then
 // retries a handled message, and the later reporters hear of it once, when
 // it is finally settled.
 type reporters []worker.Reporter

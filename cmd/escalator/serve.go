@@ -20,7 +20,7 @@ func newServeCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Events must come from the instance Escalator writes back to.
 			c.ingest.policy.Source = c.snow.URL
-			return runApp(cmd.Context(), e, c, "none", productionHandlers, nil)
+			return runApp(cmd.Context(), e, c, "none", buildWorker, nil)
 		},
 	}
 	c.flags(cmd.Flags())
@@ -30,7 +30,7 @@ func newServeCmd(e *env) *cobra.Command {
 // runApp is what serve and dev share: the whole configuration checked
 // first, then telemetry, the App, and a bounded shutdown once the signal
 // context ends.
-func runApp(ctx context.Context, e *env, c appConfig, defaultTraces string, handlers handlerSet, onReady func(*App)) error {
+func runApp(ctx context.Context, e *env, c appConfig, defaultTraces string, build workerBuilder, onReady func(*App)) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func runApp(ctx context.Context, e *env, c appConfig, defaultTraces string, hand
 		defer cancel()
 		_ = tel.Shutdown(sctx)
 	}()
-	app, err := NewApp(ctx, c, log, tel, handlers)
+	app, err := NewApp(ctx, c, log, tel, build)
 	if err != nil {
 		return err
 	}

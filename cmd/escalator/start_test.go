@@ -17,7 +17,6 @@ import (
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/internal/testkit/testserver"
-	"github.com/escalator/escalator/worker"
 )
 
 // runMainEnv makes the test binary run main's run() instead of the tests:
@@ -186,9 +185,10 @@ func TestNewAppRollsBackAFailedStart(t *testing.T) {
 	var mu sync.Mutex
 	var closed []string
 	errHandlers := errors.New("handlers: cannot build")
-	handlers := func(_ context.Context, a *App) (map[string]worker.Handler, error) {
+	build := func(_ context.Context, _ spine) (workerParts, error) {
+		var w workerParts
 		for _, name := range []string{"first", "second"} {
-			a.onClose(func(context.Context) error {
+			w.closers = append(w.closers, func(context.Context) error {
 				mu.Lock()
 				defer mu.Unlock()
 				closed = append(closed, name)
@@ -198,9 +198,9 @@ func TestNewAppRollsBackAFailedStart(t *testing.T) {
 				return nil
 			})
 		}
-		return nil, errHandlers
+		return w, errHandlers
 	}
-	app, err := NewApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), tel, handlers)
+	app, err := NewApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), tel, build)
 	if app != nil || !errors.Is(err, errHandlers) {
 		t.Fatalf("NewApp = %v, %v; want nil and the handlers' error", app, err)
 	}
