@@ -51,19 +51,19 @@ func newRemotes(ms microsoftConfig, snow serviceNowConfig, rc redisConfig, log *
 	if err := snow.validate(); err != nil {
 		return nil, err
 	}
-	key, err := rc.key()
+	keyring, err := rc.keyring()
 	if err != nil {
 		return nil, err
 	}
 	r := &remotes{}
-	if err := r.open(ms, snow, rc.URL, key, log, tel, httpBase); err != nil {
+	if err := r.open(ms, snow, rc.URL, keyring, log, tel, httpBase); err != nil {
 		return nil, rollback(err, r.Close())
 	}
 	return r, nil
 }
 
 // open builds the clients into r; Close releases whatever it got to.
-func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL string, key []byte, log *slog.Logger, tel *telemetry.Providers, httpBase outbound.Options) error {
+func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL string, keyring *token.Keyring, log *slog.Logger, tel *telemetry.Providers, httpBase outbound.Options) error {
 	var err error
 	opts := token.CacheOptions{Logger: log, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
 	if redisURL != "" {
@@ -73,10 +73,7 @@ func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL strin
 		if err := token.InstrumentRedis(r.rdb, tel.TracerProvider, tel.MeterProvider); err != nil {
 			return fmt.Errorf("instrument redis: %w", err)
 		}
-		if opts.Keyring, err = token.NewKeyring(key); err != nil {
-			return configError("ESCALATOR_TOKEN_KEY", err.Error(), "generate one with `head -c 32 /dev/urandom | base64`")
-		}
-		opts.Redis = r.rdb
+		opts.Keyring, opts.Redis = keyring, r.rdb
 	}
 	if r.cache, err = token.NewCache(opts); err != nil {
 		return fmt.Errorf("token cache: %w", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -78,21 +77,6 @@ func (c *redisConfig) validate() error {
 	return err
 }
 
-// key decodes the token key; an empty key is allowed only without Redis.
-func (c *redisConfig) key() ([]byte, error) {
-	if c.TokenKey == "" {
-		if c.URL != "" {
-			return nil, configError("ESCALATOR_TOKEN_KEY", "is not set but ESCALATOR_REDIS_URL is", "generate one with `head -c 32 /dev/urandom | base64` and give every replica the same value")
-		}
-		return nil, nil
-	}
-	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.TokenKey))
-	if err != nil || len(k) != 32 {
-		return nil, configError("ESCALATOR_TOKEN_KEY", "is not base64 of 32 bytes", "generate one with `head -c 32 /dev/urandom | base64`")
-	}
-	return k, nil
-}
-
 // microsoftConfig reaches Entra, Graph and Azure Resource Manager.
 type microsoftConfig struct {
 	Tenant                string
@@ -123,9 +107,7 @@ func (c *microsoftConfig) flags(fs *pflag.FlagSet) {
 
 func (c *microsoftConfig) validate() error {
 	if err := requireSet(
-		required{"ESCALATOR_TENANT", c.Tenant, "set it to your tenant domain, e.g. contoso.onmicrosoft.com"},
-		required{"ESCALATOR_CLIENT_ID", c.ClientID, "set it to the Application (client) ID of the Entra app registration"},
-		required{"ESCALATOR_CLIENT_SECRET", c.ClientSecret, "set it (or ESCALATOR_CLIENT_SECRET_FILE) to the secret's Value, not its ID"},
+		required{settingTenant, c.Tenant}, required{settingClientID, c.ClientID}, required{settingClientSecret, c.ClientSecret},
 	); err != nil {
 		return err
 	}
@@ -145,9 +127,8 @@ func (c *microsoftConfig) validate() error {
 // validateSupport checks what escalation needs to file tickets.
 func (c *microsoftConfig) validateSupport() error {
 	return requireSet(
-		required{"ESCALATOR_AZURE_SUBSCRIPTION_ID", c.SubscriptionID, "set it to the Azure subscription the support tickets are filed under"},
-		required{"ESCALATOR_SUPPORT_SERVICE_ID", c.SupportServiceID, "list the ids with GET /providers/Microsoft.Support/services, or run `escalator doctor`"},
-		required{"ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID", c.ProblemClassification, "list the ids with GET /providers/Microsoft.Support/services/{id}/problemClassifications"},
+		required{settingSubscription, c.SubscriptionID}, required{settingServiceID, c.SupportServiceID},
+		required{settingProblemClass, c.ProblemClassification},
 	)
 }
 
@@ -192,7 +173,7 @@ func (c *serviceNowConfig) budget() (b ratelimit.Budget, ok bool, err error) {
 
 func (c *serviceNowConfig) validate() error {
 	if c.URL == "" {
-		return configError("ESCALATOR_SERVICENOW_URL", "is not set", "set it to your instance, e.g. https://contoso.service-now.com")
+		return settingServiceNow.notSet()
 	}
 	if err := validHTTPURL("ESCALATOR_SERVICENOW_URL", c.URL); err != nil {
 		return err
@@ -278,19 +259,6 @@ func (c *logConfig) validate() error {
 	}
 	if c.Format != "json" && c.Format != "text" {
 		return configError("ESCALATOR_LOG_FORMAT", fmt.Sprintf("is %q", c.Format), "use json or text")
-	}
-	return nil
-}
-
-// required is a variable that must be set, and how to set it.
-type required struct{ variable, value, fix string }
-
-// requireSet names the first unset variable and its fix.
-func requireSet(vars ...required) error {
-	for _, r := range vars {
-		if r.value == "" {
-			return configError(r.variable, "is not set", r.fix)
-		}
 	}
 	return nil
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
 	"github.com/escalator/escalator/internal/redact"
-	"github.com/escalator/escalator/internal/token"
 )
 
 // doctorConfig is what `escalator doctor` checks: the configuration of
@@ -151,10 +150,9 @@ func (c *doctorConfig) setup() (doctor.Setup, func()) {
 		s.Redis = &doctor.Redis{}
 		if c.redis.URL != "" {
 			rdb, _ := newRedis(c.redis.URL) // parsed by check
-			key, _ := c.redis.key()
-			kr, err := token.NewKeyring(key)
+			kr, err := c.redis.keyring()
 			if err != nil {
-				s.Problems = append(s.Problems, configError("ESCALATOR_TOKEN_KEY", err.Error(), "generate one with `head -c 32 /dev/urandom | base64`").Error())
+				s.Problems = append(s.Problems, err.Error())
 				s.Redis = nil
 			} else {
 				s.Redis = &doctor.Redis{Client: rdb, Keyring: kr, URL: c.redis.URL}
@@ -209,26 +207,23 @@ func (c *doctorConfig) check() configCheck {
 	problem := func(err error) bool { return add(&r.problems, err) }
 	// required reports an unset variable and fills the copy in with a
 	// valid placeholder, so that validate() looks past it.
-	required := func(fill *string, variable, fix string) bool {
+	required := func(fill *string, s setting) bool {
 		if *fill != "" {
 			return true
 		}
 		*fill = "https://placeholder.example"
-		return problem(configError(variable, "is not set", fix))
+		return problem(s.notSet())
 	}
 
 	ms := c.microsoft
 	r.microsoft = all(
-		required(&ms.Tenant, "ESCALATOR_TENANT", "set it to your tenant domain, e.g. contoso.onmicrosoft.com"),
-		required(&ms.ClientID, "ESCALATOR_CLIENT_ID", "set it to the Application (client) ID of the Entra app registration"),
-		required(&ms.ClientSecret, "ESCALATOR_CLIENT_SECRET", "set it (or ESCALATOR_CLIENT_SECRET_FILE) to the secret's Value, not its ID"))
+		required(&ms.Tenant, settingTenant), required(&ms.ClientID, settingClientID), required(&ms.ClientSecret, settingClientSecret))
 	r.microsoft = all(r.microsoft, problem(validHTTPURL("ESCALATOR_LOGIN_URL", ms.LoginURL)),
 		problem(validHTTPURL("ESCALATOR_GRAPH_URL", ms.GraphURL)), problem(validHTTPURL("ESCALATOR_ARM_URL", ms.ARMURL)),
 		problem(ms.validate()))
 	r.support = all(r.microsoft,
-		required(&ms.SubscriptionID, "ESCALATOR_AZURE_SUBSCRIPTION_ID", "set it to the Azure subscription the support tickets are filed under"),
-		required(&ms.SupportServiceID, "ESCALATOR_SUPPORT_SERVICE_ID", "list the ids with GET /providers/Microsoft.Support/services, or set any value and run `escalator doctor`, which lists some"),
-		required(&ms.ProblemClassification, "ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID", "list the ids with GET /providers/Microsoft.Support/services/{id}/problemClassifications"))
+		required(&ms.SubscriptionID, settingSubscription), required(&ms.SupportServiceID, settingServiceID),
+		required(&ms.ProblemClassification, settingProblemClass))
 	if c.microsoft.SubscriptionID != "" && !guid.MatchString(c.microsoft.SubscriptionID) {
 		r.support = problem(configError("ESCALATOR_AZURE_SUBSCRIPTION_ID", fmt.Sprintf("is %q, not a subscription id", c.microsoft.SubscriptionID),
 			"use the Subscription ID (a GUID) shown in the Azure portal under Subscriptions"))
@@ -236,7 +231,7 @@ func (c *doctorConfig) check() configCheck {
 
 	sn := c.snow
 	r.serviceNow = all(
-		required(&sn.URL, "ESCALATOR_SERVICENOW_URL", "set it to your instance, e.g. https://contoso.service-now.com"),
+		required(&sn.URL, settingServiceNow),
 		problem(sn.validate()))
 
 	r.nats = problem(c.nats.validate())

@@ -141,7 +141,7 @@ func (c explainConfig) deps() (explain.Deps, func(), error) {
 
 // supportSet: reading a ticket needs the subscription, not the service ids.
 func (c explainConfig) supportSet() error {
-	return requireSet(required{"ESCALATOR_AZURE_SUBSCRIPTION_ID", c.microsoft.SubscriptionID, "set it to the Azure subscription the support tickets are filed under"})
+	return requireSet(required{settingSubscription, c.microsoft.SubscriptionID})
 }
 
 func (c explainConfig) serviceNow(cache *token.Cache, opts func(string) outbound.Options) (*servicenow.Client, error) {
