@@ -142,18 +142,30 @@ func (r *recorder) count(subject string) int {
 	return len(r.seen[subject])
 }
 
+// postEvent posts the example file to the ingest at url.
 func postEvent(t *testing.T, url, file string) *http.Response {
 	t.Helper()
 	body, err := os.ReadFile("examples/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(string(body)))
-	req.Header.Set("Authorization", "Bearer "+testIngestToken)
+	return postIngest(t, url, testIngestToken, string(body))
+}
+
+// postIngest posts the CloudEvent body to the ingest at url with token
+// (and each name, value pair of header) and returns the answer, whose body
+// is closed when the test ends.
+func postIngest(t *testing.T, url, token, body string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/cloudevents+json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("post to %s: %v", url, err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
@@ -212,17 +224,13 @@ func TestAppTraceFromIngestToWorker(t *testing.T) {
 		t.Helper()
 		b := strings.Replace(string(body), `"id": "0c2a6e5d8b7f4a1e9c3d5b7a9e1f2c40",`,
 			`"id": "`+id+`",`+extension, 1)
-		req, _ := http.NewRequest(http.MethodPost, app.IngestURL()+"/v1/events", strings.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+testIngestToken)
-		req.Header.Set("Content-Type", "application/cloudevents+json")
+		var traceparent []string
 		if header != "" {
-			req.Header.Set("traceparent", header)
+			traceparent = []string{"traceparent", header}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("post %s: %v %v", id, resp, err)
+		if resp := postIngest(t, app.IngestURL(), testIngestToken, b, traceparent...); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("post %s: status %d", id, resp.StatusCode)
 		}
-		resp.Body.Close()
 	}
 	send("traced-by-header", "00-"+headerTrace+"-00f067aa0ba902b7-01", "")
 	send("traced-by-extension", "", `"traceparent": "00-`+extensionTrace+`-b7ad6b7169203331-01",`)

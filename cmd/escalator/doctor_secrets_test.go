@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -108,13 +109,8 @@ func TestDoctorNeverPrintsSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			envm := map[string]string{}
-			for k, v := range base {
-				envm[k] = v
-			}
-			for k, v := range tt.change {
-				envm[k] = v
-			}
+			envm := maps.Clone(base)
+			maps.Copy(envm, tt.change)
 			var all string
 			for _, args := range [][]string{nil, {"-o", "json"}} {
 				out, err := runDoctorCmd(t, envm, args...)
@@ -163,13 +159,8 @@ func TestStartErrorsNeverEchoSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			envm := map[string]string{}
-			for k, v := range good {
-				envm[k] = v
-			}
-			for k, v := range tt.env {
-				envm[k] = v
-			}
+			envm := maps.Clone(good)
+			maps.Copy(envm, tt.env)
 			args := tt.args
 			if args == nil {
 				args = []string{"serve"}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -243,9 +244,7 @@ func TestDoctorConfiguration(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			envm := doctorEnv(t)
-			for k, v := range tt.change {
-				envm[k] = v
-			}
+			maps.Copy(envm, tt.change)
 			entries, err := doctorJSON(t, envm)
 			if wantExit := tt.status == doctor.Fail; isExit(err, 1) != wantExit || (!wantExit && err != nil) {
 				t.Errorf("err = %v, want exit 1: %v", err, wantExit)

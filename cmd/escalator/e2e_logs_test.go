@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -24,24 +22,13 @@ import (
 )
 
 // logBuffer is a log destination written by many goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuffer struct{ lockedBuffer }
 
 // lines decodes every JSON line written so far, failing on a key written
 // twice in one line (a decoder keeps the last one silently).
 func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	text := l.b.String()
-	l.mu.Unlock()
+	text := l.String()
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		var rec map[string]any
@@ -202,14 +189,9 @@ func TestAppLogLinesWithTracesNotExported(t *testing.T) {
 		{"caller-unsampled", `"traceparent": "00-` + callerTrace + `-b7ad6b7169203331-00",`},
 	} {
 		b := strings.Replace(string(body), `"id": "0c2a6e5d8b7f4a1e9c3d5b7a9e1f2c40",`, `"id": "`+ev.id+`",`+ev.extension, 1)
-		req, _ := http.NewRequest(http.MethodPost, app.IngestURL()+"/v1/events", strings.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+testIngestToken)
-		req.Header.Set("Content-Type", "application/cloudevents+json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("post %s: %v %v", ev.id, resp, err)
+		if resp := postIngest(t, app.IngestURL(), testIngestToken, b); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("post %s: status %d", ev.id, resp.StatusCode)
 		}
-		resp.Body.Close()
 	}
 	byMsg := func() map[string]map[string]any {
 		out := map[string]map[string]any{}

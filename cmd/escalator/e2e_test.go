@@ -85,15 +85,7 @@ func example(t *testing.T, file string, change func(*event.Event)) event.Event {
 func (x *e2e) post(t *testing.T, ev event.Event) {
 	t.Helper()
 	body, _ := ev.Marshal()
-	req, _ := http.NewRequest(http.MethodPost, x.app.IngestURL()+"/v1/events", strings.NewReader(string(body)))
-	req.Header.Set("Authorization", "Bearer "+testIngestToken)
-	req.Header.Set("Content-Type", "application/cloudevents+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
+	if resp := postIngest(t, x.app.IngestURL(), testIngestToken, string(body)); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("post %s: status %d", ev.ID, resp.StatusCode)
 	}
 }

@@ -160,15 +160,7 @@ func TestSecondIngestTokenWorks(t *testing.T) {
 	}
 	for i, tok := range []string{tokA, tokB} {
 		body := strings.Replace(string(example), `"id": "0c2a6e5d8b7f4a1e9c3d5b7a9e1f2c40"`, fmt.Sprintf(`"id": "rotation-%d"`, i), 1)
-		req, _ := http.NewRequest(http.MethodPost, app.IngestURL()+"/v1/events", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/cloudevents+json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
+		if resp := postIngest(t, app.IngestURL(), tok, body); resp.StatusCode != http.StatusAccepted {
 			t.Errorf("token %s…: status %d, want 202", tok[:18], resp.StatusCode)
 		}
 	}

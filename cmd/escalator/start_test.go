@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -108,10 +109,7 @@ func serveEnv(natsURL string) map[string]string {
 func TestFailedStartsSayOneLine(t *testing.T) {
 	ns := testserver.NATS(t)
 	with := func(base map[string]string, kv ...string) map[string]string {
-		out := map[string]string{}
-		for k, v := range base {
-			out[k] = v
-		}
+		out := maps.Clone(base)
 		for i := 0; i+1 < len(kv); i += 2 {
 			out[kv[i]] = kv[i+1]
 		}
