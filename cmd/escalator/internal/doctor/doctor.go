@@ -102,16 +102,6 @@ func (r Report) Count(s Status) int {
 	return n
 }
 
-// Entry returns the entry of the check name.
-func (r Report) Entry(name string) (Entry, bool) {
-	for _, e := range r.Entries {
-		if e.Name == name {
-			return e, true
-		}
-	}
-	return Entry{}, false
-}
-
 // Run executes checks in order. A check whose Needs include one that did
 // not pass is skipped; every other check runs under its timeout, and one
 // that overruns it (or panics) fails without holding up the rest.

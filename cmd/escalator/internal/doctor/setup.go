@@ -74,30 +74,9 @@ func Checks(s Setup) []Check {
 		}
 		return needs
 	}
-	entra := s.Entra
-	if entra == nil {
-		entra = &Entra{}
-	}
-	support := s.Support
-	if support == nil {
-		support = &Support{}
-	}
-	snow := s.ServiceNow
-	if snow == nil {
-		snow = &ServiceNow{}
-	}
-	access := s.Access
-	if access == nil {
-		access = &Access{}
-	}
-	js := s.JetStream
-	if js == nil {
-		js = &JetStream{}
-	}
-	account := s.Account
-	if account == nil {
-		account = &Account{}
-	}
+	// A missing part's checks still run, to say they are skipped.
+	entra, support, snow, access := orNew(s.Entra), orNew(s.Support), orNew(s.ServiceNow), orNew(s.Access)
+	js, account := orNew(s.JetStream), orNew(s.Account)
 	account.JetStream = js
 	redis := (&Redis{}).Check(NameConfig)
 	if s.Redis != nil {
@@ -130,6 +109,14 @@ func Checks(s Setup) []Check {
 		checks[i].Timeout = s.Timeout
 	}
 	return checks
+}
+
+// orNew is p, or a new zero T when p is nil.
+func orNew[T any](p *T) *T {
+	if p == nil {
+		return new(T)
+	}
+	return p
 }
 
 // withNeeds adds needs in front of c's own.
