@@ -16,7 +16,7 @@ import (
 func runRoot(t *testing.T, envm map[string]string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	root := newRoot(&out, &errb, func(k string) string { return envm[k] })
+	root := newRootEnv(&env{stdout: &out, stderr: &errb, getenv: func(k string) string { return envm[k] }})
 	root.SetArgs(args)
 	err := root.Execute()
 	return out.String(), errb.String(), err

@@ -19,10 +19,6 @@ type env struct {
 	environ func() []string
 }
 
-func newRoot(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	return newRootEnv(&env{stdout: stdout, stderr: stderr, getenv: getenv})
-}
-
 // newRootEnv is the command tree over e.
 func newRootEnv(e *env) *cobra.Command {
 	getenv := e.getenv

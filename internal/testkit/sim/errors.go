@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"net/http"
-	"time"
 )
 
 // Error bodies, one shape per API family, as the real services send them.
@@ -89,5 +88,3 @@ func (s *Server) writeInjected(w http.ResponseWriter, fam family, status int) {
 		snowError(w, status, text, "Simulated fault")
 	}
 }
-
-func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
