@@ -107,7 +107,7 @@ func newAccountUnlinkCmd(e *env) *cobra.Command {
 }
 
 func runAccountLink(ctx context.Context, e *env, c accountConfig, email string) error {
-	if err := checkOutput(c.output); err != nil {
+	if err := checkOutput(c.output, "text"); err != nil {
 		return err
 	}
 	by, err := c.who(e)
@@ -152,7 +152,7 @@ func runAccountLink(ctx context.Context, e *env, c accountConfig, email string) 
 }
 
 func runAccountShow(ctx context.Context, e *env, c accountConfig) error {
-	if err := checkOutput(c.output); err != nil {
+	if err := checkOutput(c.output, "text"); err != nil {
 		return err
 	}
 	store, done, err := openAccounts(ctx, e, c)
@@ -214,9 +214,10 @@ func printAccount(e *env, a escalation.Account) error {
 	return tw.Flush()
 }
 
-func checkOutput(o string) error {
-	if o != "text" && o != "json" {
-		return fmt.Errorf("--output %q: use text or json", o)
+// checkOutput refuses an --output other than human (text or table) and json.
+func checkOutput(o, human string) error {
+	if o != human && o != "json" {
+		return fmt.Errorf("--output %q: use %s or json", o, human)
 	}
 	return nil
 }

@@ -40,13 +40,11 @@ type workerConfig struct {
 
 func (c *workerConfig) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Concurrency, "concurrency", 32, "messages in flight per worker process")
-	fs.StringVar(&c.RoleInsights, "role-insights", defaultRoleInsights, "ServiceNow roles that may request insights, comma-separated (any one suffices)")
-	fs.StringVar(&c.RoleAdmin, "role-admin", defaultRoleAdmin, "ServiceNow roles that may escalate to Microsoft support, comma-separated (any one suffices)")
+	c.roleFlags(fs, "any one suffices")
 	fs.BoolVar(&c.VerifyRoles, "verify-roles", true, "read the requester's roles from ServiceNow (sys_user_has_role); false believes the roles the event lists")
 	fs.DurationVar(&c.RoleCacheTTL, "role-cache-ttl", 60*time.Second, "how long a user's roles read from ServiceNow are remembered (0: read for every request; at most 1h)")
 	fs.BoolVar(&c.AllowHighestSeverity, "allow-highest-severity", false, "allow highestcriticalimpact (24x7) cases; otherwise such a request is opened as critical")
-	fs.StringVar(&c.CaseField, "case-field", "correlation_id", "incident field that receives the case id")
-	fs.BoolVar(&c.CloseCaseOnResolve, "close-case-on-resolve", true, "close the Microsoft case when the incident is resolved or closed")
+	c.caseFlags(fs)
 	fs.BoolVar(&c.TestEnvironment, "test-environment", false, "this is a test environment: cases are marked test, severity minimal")
 	fs.BoolVar(&c.HealthSync, "health-sync", false, "create ServiceNow incidents from Microsoft service health incidents")
 	fs.DurationVar(&c.HealthInterval, "health-interval", 5*time.Minute, "interval of the service health sync")
@@ -58,6 +56,20 @@ func (c *workerConfig) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.Outbox, "servicenow-outbox", false, "pull pending requests from the ServiceNow outbox table u_escalator_outbox")
 	fs.DurationVar(&c.OutboxInterval, "servicenow-outbox-interval", 5*time.Second, "interval between reads of the outbox")
 	listVar(fs, &c.HealthServices, "health-services", "only these services, as Graph names them (e.g. \"Exchange Online,Microsoft Teams\"); default all")
+}
+
+// roleFlags are the role gates' roles, which replay's dry run checks too;
+// note ends their help.
+func (c *workerConfig) roleFlags(fs *pflag.FlagSet, note string) {
+	fs.StringVar(&c.RoleInsights, "role-insights", defaultRoleInsights, "ServiceNow roles that may request insights, comma-separated ("+note+")")
+	fs.StringVar(&c.RoleAdmin, "role-admin", defaultRoleAdmin, "ServiceNow roles that may escalate to Microsoft support, comma-separated ("+note+")")
+}
+
+// caseFlags are the case handlers' settings, which replay's dry run plans
+// with too.
+func (c *workerConfig) caseFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.CaseField, "case-field", "correlation_id", "incident field that receives the case id")
+	fs.BoolVar(&c.CloseCaseOnResolve, "close-case-on-resolve", true, "close the Microsoft case when the incident is resolved or closed")
 }
 
 func (c *workerConfig) validate() error {

@@ -75,8 +75,8 @@ func newDLQShowCmd(e *env) *cobra.Command {
 }
 
 func runDLQList(ctx context.Context, e *env, c dlqConfig) error {
-	if c.output != "table" && c.output != "json" {
-		return fmt.Errorf("--output %q: use table or json", c.output)
+	if err := checkOutput(c.output, "table"); err != nil {
+		return err
 	}
 	_, nc, js, err := e.dial(c.nats, c.log, "escalator-dlq")
 	if err != nil {
@@ -113,8 +113,8 @@ func runDLQList(ctx context.Context, e *env, c dlqConfig) error {
 }
 
 func runDLQShow(ctx context.Context, e *env, c dlqConfig, seq uint64) error {
-	if c.output != "text" && c.output != "json" {
-		return fmt.Errorf("--output %q: use text or json", c.output)
+	if err := checkOutput(c.output, "text"); err != nil {
+		return err
 	}
 	_, nc, js, err := e.dial(c.nats, c.log, "escalator-dlq")
 	if err != nil {

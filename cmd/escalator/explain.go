@@ -67,7 +67,7 @@ func newExplainCmd(e *env) *cobra.Command {
 }
 
 func runExplain(ctx context.Context, e *env, c explainConfig, incident string) error {
-	if err := checkOutput(c.output); err != nil {
+	if err := checkOutput(c.output, "text"); err != nil {
 		return err
 	}
 	if c.timeout <= 0 {

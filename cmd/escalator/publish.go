@@ -51,8 +51,8 @@ func newPublishCmd(e *env) *cobra.Command {
 }
 
 func runPublish(cmd *cobra.Command, e *env, c publishConfig, path string) error {
-	if c.output != "table" && c.output != "json" {
-		return fmt.Errorf("--output %q: use table or json", c.output)
+	if err := checkOutput(c.output, "table"); err != nil {
+		return err
 	}
 	log, err := e.logger(c.log)
 	if err != nil {

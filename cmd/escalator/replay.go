@@ -47,10 +47,8 @@ func (c *replayConfig) flags(fs *pflag.FlagSet) {
 	c.redis.flags(fs)
 	c.microsoft.flags(fs)
 	c.snow.flags(fs)
-	fs.StringVar(&c.worker.RoleInsights, "role-insights", defaultRoleInsights, "ServiceNow roles that may request insights, comma-separated (dry run: checked against the roles the event lists)")
-	fs.StringVar(&c.worker.RoleAdmin, "role-admin", defaultRoleAdmin, "ServiceNow roles that may escalate to Microsoft support, comma-separated (dry run: checked against the roles the event lists)")
-	fs.StringVar(&c.worker.CaseField, "case-field", "correlation_id", "incident field that receives the case id")
-	fs.BoolVar(&c.worker.CloseCaseOnResolve, "close-case-on-resolve", true, "close the Microsoft case when the incident is resolved or closed")
+	c.worker.roleFlags(fs, "dry run: checked against the roles the event lists")
+	c.worker.caseFlags(fs)
 	fs.BoolVar(&c.worker.TestEnvironment, "test-environment", false, "this is a test environment")
 
 	fs.StringVar(&c.since, "since", "", "replay events stored since this time: RFC 3339 or a duration ago (2h, 3d)")
@@ -70,8 +68,8 @@ func (c *replayConfig) flags(fs *pflag.FlagSet) {
 
 // options turns the flags into the engine's options.
 func (c *replayConfig) options(now time.Time) (replay.Options, error) {
-	if c.output != "table" && c.output != "json" {
-		return replay.Options{}, fmt.Errorf("--output %q: use table or json", c.output)
+	if err := checkOutput(c.output, "table"); err != nil {
+		return replay.Options{}, err
 	}
 	if c.rate < 0 {
 		return replay.Options{}, fmt.Errorf("--rate %g: use a positive number of events per second, or 0 for no limit", c.rate)
