@@ -46,10 +46,7 @@ type appConfig struct {
 }
 
 func (c *appConfig) flags(fs *pflag.FlagSet) {
-	c.nats.flags(fs)
-	c.redis.flags(fs)
-	c.microsoft.flags(fs)
-	c.snow.flags(fs)
+	remoteFlags(fs, &c.nats, &c.redis, &c.microsoft, &c.snow)
 	c.ingest.flags(fs)
 	c.worker.flags(fs)
 	c.streams.flags(fs, productionStreams())
@@ -57,6 +54,15 @@ func (c *appConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.adminAddr, "admin-addr", ":9090", "admin listener: /healthz, /readyz, /metrics")
 	fs.BoolVar(&c.runIngest, "ingest", true, "run the HTTP ingest")
 	fs.BoolVar(&c.runWorker, "worker", true, "run the worker")
+}
+
+// remoteFlags are the flags of everything the handlers reach (serve,
+// doctor and replay's dry run read them alike).
+func remoteFlags(fs *pflag.FlagSet, n *natsConfig, r *redisConfig, m *microsoftConfig, s *serviceNowConfig) {
+	n.flags(fs)
+	r.flags(fs)
+	m.flags(fs)
+	s.flags(fs)
 }
 
 func (c *appConfig) validate() error {
@@ -130,9 +136,9 @@ type App struct {
 }
 
 // NewApp validates cfg, then binds the listeners, connects, provisions and
-// builds every part (the worker's with build). A start that fails part way is rolled back: what it
-// had acquired is released in reverse order, and the error names the step
-// that failed, on one line.
+// builds every part, the worker's with build. A start that fails part way
+// is rolled back: what it had acquired is released in reverse order, and
+// the error names the step that failed, on one line.
 func NewApp(ctx context.Context, cfg appConfig, log *slog.Logger, tel *telemetry.Providers, build workerBuilder) (*App, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err

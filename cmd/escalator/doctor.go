@@ -48,10 +48,7 @@ func newDoctorCmd(e *env) *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	c.nats.flags(fs)
-	c.redis.flags(fs)
-	c.microsoft.flags(fs)
-	c.snow.flags(fs)
+	remoteFlags(fs, &c.nats, &c.redis, &c.microsoft, &c.snow)
 	c.worker.flags(fs)
 	c.ingest.flags(fs)
 	fs.StringVarP(&c.output, "output", "o", "text", "text or json")

@@ -42,11 +42,8 @@ type replayConfig struct {
 }
 
 func (c *replayConfig) flags(fs *pflag.FlagSet) {
-	c.nats.flags(fs)
+	remoteFlags(fs, &c.nats, &c.redis, &c.microsoft, &c.snow)
 	c.log.flags(fs)
-	c.redis.flags(fs)
-	c.microsoft.flags(fs)
-	c.snow.flags(fs)
 	c.worker.roleFlags(fs, "dry run: checked against the roles the event lists")
 	c.worker.caseFlags(fs)
 	fs.BoolVar(&c.worker.TestEnvironment, "test-environment", false, "this is a test environment")
