@@ -164,7 +164,7 @@ type memberOfPage struct {
 // host.
 func (d *Directory) sameOrigin(link string) error {
 	u, err := url.Parse(link)
-	if err != nil || u.Scheme != d.graph.Scheme || u.Host != d.graph.Host {
+	if err != nil || !outbound.SameOrigin(d.graph, u) {
 		return fault.Permanentf("next page link %q is not on %s", link, d.graph.Host)
 	}
 	return nil

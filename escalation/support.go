@@ -266,7 +266,7 @@ func (c *SupportClient) sameOrigin(u string) error {
 	if err != nil {
 		return fault.AsPermanent(fmt.Errorf("bad URL: %w", err))
 	}
-	if p.Scheme != c.arm.Scheme || p.Host != c.arm.Host {
+	if !outbound.SameOrigin(c.arm, p) {
 		return fault.Permanentf("refusing to send the ARM token to %s://%s", p.Scheme, p.Host)
 	}
 	return nil

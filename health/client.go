@@ -136,7 +136,7 @@ func (c *Client) pages(ctx context.Context, first string, decode func([]byte) (s
 		if err != nil {
 			return fault.AsPermanent(fmt.Errorf("page %d: bad nextLink: %w", n+1, err))
 		}
-		if u.Scheme != c.base.Scheme || u.Host != c.base.Host {
+		if !outbound.SameOrigin(c.base, u) {
 			return fault.Permanentf("page %d: nextLink leaves %s for %s", n+1, c.base.Host, u.Host)
 		}
 		b, err := c.get(ctx, next)
