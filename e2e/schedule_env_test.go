@@ -19,6 +19,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/health"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -95,7 +96,7 @@ func fastHTTP(name string) *http.Client {
 type clients struct {
 	graph   *health.Client
 	snow    *servicenow.Client
-	support *escalation.SupportClient
+	support *azuresupport.Client
 }
 
 func (e *env) clients(t *testing.T) clients {
@@ -133,7 +134,7 @@ func (e *env) clients(t *testing.T) clients {
 		IntegrationUser: sim.IntegrationUser, HTTPClient: fastHTTP("servicenow")}); err != nil {
 		t.Fatal(err)
 	}
-	if c.support, err = escalation.NewSupportClient(escalation.SupportConfig{ARMURL: e.url, SubscriptionID: sim.DefaultSubscription,
+	if c.support, err = azuresupport.New(azuresupport.Config{ARMURL: e.url, SubscriptionID: sim.DefaultSubscription,
 		Tokens: entra(sim.ARMResource), HTTPClient: fastHTTP("arm"), PollInterval: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}

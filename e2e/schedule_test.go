@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
@@ -19,12 +20,12 @@ func (e *env) openCase(t *testing.T) escalation.Case {
 	t.Helper()
 	ctx := context.Background()
 	c := e.clients(t)
-	name := escalation.TicketName(sim.DefaultIncidentSysID, 0)
-	tk, err := c.support.CreateTicket(ctx, name, escalation.TicketProperties{
+	name := azuresupport.TicketName(sim.DefaultIncidentSysID, 0)
+	tk, err := c.support.CreateTicket(ctx, name, azuresupport.TicketProperties{
 		Title: "Outlook cannot connect to Exchange Online", Description: "INC0010023: Outlook desktop cannot connect.",
 		ServiceID: sim.Microsoft365ServiceID, ProblemClassificationID: sim.Microsoft365ProblemClassificationID,
-		Severity: escalation.SeverityModerate, AdvancedDiagnosticConsent: "Yes",
-		ContactDetails: escalation.ContactDetails{FirstName: "MOD", LastName: "Administrator",
+		Severity: azuresupport.SeverityModerate, AdvancedDiagnosticConsent: "Yes",
+		ContactDetails: azuresupport.ContactDetails{FirstName: "MOD", LastName: "Administrator",
 			PrimaryEmailAddress: sim.DefaultAdminUPN, PreferredContactMethod: "email",
 			PreferredTimeZone: "Pacific Standard Time", PreferredSupportLanguage: "en-US", Country: "USA"},
 	})

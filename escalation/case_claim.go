@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 )
@@ -51,7 +52,7 @@ func decide(cur *Case, ev *event.Event) Decision {
 	inc := ev.Data.Incident
 	fresh := func(gen int, prior []string) Case {
 		return Case{
-			SysID: inc.SysID, Number: inc.Number, TicketName: TicketName(inc.SysID, gen),
+			SysID: inc.SysID, Number: inc.Number, TicketName: azuresupport.TicketName(inc.SysID, gen),
 			Generation: gen, State: CasePending, EventID: ev.ID, PriorEvents: prior,
 		}
 	}

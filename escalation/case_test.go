@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
@@ -105,7 +106,7 @@ func TestClaimDecisions(t *testing.T) {
 		if d.Action != s.want || d.Case.Generation != s.gen || d.Case.EventID != s.owner {
 			t.Errorf("step %d (%s): %s gen %d owner %s; want %s gen %d owner %s", i, s.event, d.Action, d.Case.Generation, d.Case.EventID, s.want, s.gen, s.owner)
 		}
-		if d.Case.TicketName != escalation.TicketName(sim.DefaultIncidentSysID, s.gen) {
+		if d.Case.TicketName != azuresupport.TicketName(sim.DefaultIncidentSysID, s.gen) {
 			t.Errorf("step %d: ticket name %s", i, d.Case.TicketName)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -35,10 +36,10 @@ import (
 // read limits.
 
 // CaseReader is what the case sync reads of the Azure Support API;
-// *SupportClient implements it.
+// *azuresupport.Client implements it.
 type CaseReader interface {
-	GetTicket(ctx context.Context, name string) (Ticket, error)
-	ListCommunications(ctx context.Context, ticketName string) ([]Communication, error)
+	GetTicket(ctx context.Context, name string) (azuresupport.Ticket, error)
+	ListCommunications(ctx context.Context, ticketName string) ([]azuresupport.Communication, error)
 }
 
 // LeaseKeyCases is the key of the case sync's lease in its lease bucket:
@@ -162,7 +163,7 @@ func (s *CaseSync) syncCase(ctx context.Context, sc StoredCase, res *CaseSyncRes
 		return err
 	}
 	t, err := s.cfg.Support.GetTicket(ctx, c.TicketName)
-	if errors.Is(err, ErrTicketNotFound) {
+	if errors.Is(err, azuresupport.ErrTicketNotFound) {
 		s.log.WarnContext(ctx, "ticket of an open case not found; skipped", slog.String("incident", c.Number), slog.String("ticket", c.TicketName))
 		return nil
 	}
@@ -184,7 +185,7 @@ func (s *CaseSync) syncCase(ctx context.Context, sc StoredCase, res *CaseSyncRes
 	}
 
 	changed := false
-	slices.SortStableFunc(comms, func(a, b Communication) int { return a.CreatedDate.Compare(b.CreatedDate) })
+	slices.SortStableFunc(comms, func(a, b azuresupport.Communication) int { return a.CreatedDate.Compare(b.CreatedDate) })
 	for _, m := range comms {
 		if !fromMicrosoft(m, c.Contact) || m.Name == "" || slices.Contains(c.SeenCommunications, m.Name) {
 			continue

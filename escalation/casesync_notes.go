@@ -3,12 +3,14 @@ package escalation
 import (
 	"fmt"
 	"strings"
+
+	"github.com/escalator/escalator/internal/azuresupport"
 )
 
 // fromMicrosoft reports whether a communication came from Microsoft
 // support: direction "inbound" (to the customer). Without a direction, any
 // sender other than the case contact (who writes our messages) counts.
-func fromMicrosoft(m Communication, contact string) bool {
+func fromMicrosoft(m azuresupport.Communication, contact string) bool {
 	switch strings.ToLower(m.CommunicationDirection) {
 	case "inbound":
 		return true
@@ -41,7 +43,7 @@ func statusNote(caseID, ticket, from, to string) string {
 }
 
 // communicationNote is the work note of a message from Microsoft support.
-func communicationNote(caseID string, m Communication) string {
+func communicationNote(caseID string, m azuresupport.Communication) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Microsoft support wrote on case %s", caseID)
 	if !m.CreatedDate.IsZero() {

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
@@ -64,7 +65,7 @@ func TestCaseSyncStatusRepliesAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Our own message on the case is not copied back.
-	if _, err := e.support.CreateCommunication(context.Background(), c.TicketName, "escalator-own-1", escalation.Communication{
+	if _, err := e.support.CreateCommunication(context.Background(), c.TicketName, "escalator-own-1", azuresupport.Communication{
 		Subject: "Update", Body: "A note from ServiceNow", Sender: sim.DefaultAdminUPN}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -18,12 +19,12 @@ import (
 )
 
 // SupportAPI is what escalation needs of the Azure Support API;
-// *SupportClient implements it.
+// *azuresupport.Client implements it.
 type SupportAPI interface {
 	// CreateTicket creates the ticket name, or returns the existing one
 	// (a repeated create of a deterministic name never opens a second).
-	CreateTicket(ctx context.Context, name string, props TicketProperties) (Ticket, error)
-	GetTicket(ctx context.Context, name string) (Ticket, error)
+	CreateTicket(ctx context.Context, name string, props azuresupport.TicketProperties) (azuresupport.Ticket, error)
+	GetTicket(ctx context.Context, name string) (azuresupport.Ticket, error)
 }
 
 // IncidentWriter is what the handlers write on ServiceNow incidents;
@@ -199,7 +200,7 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 	lowered := dlg.lowered
 	c := d.Case
 
-	var t Ticket
+	var t azuresupport.Ticket
 	var ch choice // this attempt's choice of service; zero when resuming a recorded case
 	if c.CaseID != "" {
 		t, err = h.cfg.Support.GetTicket(ctx, c.TicketName)
@@ -264,12 +265,12 @@ func alreadyNote(c Case, ev *event.Event) string {
 		"The escalation requested by %s (event %s) opened no new case.", id, c.TicketName, ev.Data.RequestedBy.UserName, ev.ID)
 }
 
-func caseNote(caseID, ticketName string, p TicketProperties, test, lowered bool) string {
+func caseNote(caseID, ticketName string, p azuresupport.TicketProperties, test, lowered bool) string {
 	cd := p.ContactDetails
 	s := fmt.Sprintf("Escalated to Microsoft support as case %s (ticket %s, severity %s, contact %s %s <%s>).",
 		caseID, ticketName, p.Severity, cd.FirstName, cd.LastName, cd.PrimaryEmailAddress)
 	if lowered {
-		s += " The request asked for severity " + string(SeverityHighestCriticalImpact) + " (24x7); Escalator opened the case as " +
+		s += " The request asked for severity " + string(azuresupport.SeverityHighestCriticalImpact) + " (24x7); Escalator opened the case as " +
 			string(p.Severity) + " because ESCALATOR_ALLOW_HIGHEST_SEVERITY is off. Raise the severity with Microsoft if the impact warrants it."
 	}
 	if test {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/worker"
@@ -15,10 +16,10 @@ import (
 
 // SupportClassifier suggests the service and problem classification of an
 // issue from its words (the Azure Support API's classifyServices and
-// classifyProblems); *SupportClient implements it.
+// classifyProblems); *azuresupport.Client implements it.
 type SupportClassifier interface {
-	ClassifyServices(ctx context.Context, issueSummary string) ([]ServiceClassification, error)
-	ClassifyProblems(ctx context.Context, serviceID, issueSummary string) ([]ProblemClassificationResult, error)
+	ClassifyServices(ctx context.Context, issueSummary string) ([]azuresupport.ServiceClassification, error)
+	ClassifyProblems(ctx context.Context, serviceID, issueSummary string) ([]azuresupport.ProblemClassificationResult, error)
 }
 
 // classifyAttempts is the delivery from which a transient classification
@@ -60,7 +61,7 @@ func (h *EscalateHandler) classify(ctx context.Context, msg *worker.Message, ev 
 	if err != nil {
 		return h.classifyFailed(ctx, msg, ev, conf, err)
 	}
-	var svc ServiceClassification
+	var svc azuresupport.ServiceClassification
 	for _, s := range svcs {
 		if strings.TrimSpace(s.ServiceID) != "" {
 			svc = s
@@ -108,7 +109,7 @@ func (h *EscalateHandler) classifyFailed(ctx context.Context, msg *worker.Messag
 
 // failureText says in a few words what went wrong, for a work note.
 func failureText(err error, transient bool) string {
-	var ae *ARMError
+	var ae *azuresupport.ARMError
 	switch {
 	case errors.As(err, &ae) && ae.StatusCode != 0:
 		text := http.StatusText(ae.StatusCode)
@@ -144,7 +145,7 @@ func issueSummary(ev *event.Event) string {
 // serviceNote is the case note's sentence on the service and problem
 // classification of ticket t, opened after choice ch (zero when this
 // attempt found the ticket's id already recorded).
-func serviceNote(t Ticket, ch choice) string {
+func serviceNote(t azuresupport.Ticket, ch choice) string {
 	p := t.Properties
 	svc := cmp.Or(p.ServiceDisplayName, ch.serviceName, p.ServiceID, ch.serviceID)
 	pc := cmp.Or(p.ProblemClassificationDisplayName, ch.problemName, p.ProblemClassificationID, ch.problemID)

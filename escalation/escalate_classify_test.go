@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/worker"
@@ -165,11 +166,11 @@ func TestEscalateNoteFollowsTheTicket(t *testing.T) {
 	e.linkAdmin(t)
 	ctx := context.Background()
 	// The earlier attempt: filed under the configured ids, nothing recorded.
-	if _, err := e.support.CreateTicket(ctx, escalation.TicketName(sim.DefaultIncidentSysID, 0), escalation.TicketProperties{
+	if _, err := e.support.CreateTicket(ctx, azuresupport.TicketName(sim.DefaultIncidentSysID, 0), azuresupport.TicketProperties{
 		Title: "Outlook cannot connect", Description: "ServiceNow incident INC0010023",
 		ServiceID: sim.Microsoft365ServiceID, ProblemClassificationID: sim.Microsoft365ProblemClassificationID,
-		Severity: escalation.SeverityMinimal, AdvancedDiagnosticConsent: "No",
-		ContactDetails: escalation.ContactDetails{FirstName: "MOD", LastName: "Administrator", PrimaryEmailAddress: sim.DefaultAdminUPN,
+		Severity: azuresupport.SeverityMinimal, AdvancedDiagnosticConsent: "No",
+		ContactDetails: azuresupport.ContactDetails{FirstName: "MOD", LastName: "Administrator", PrimaryEmailAddress: sim.DefaultAdminUPN,
 			PreferredContactMethod: "email", PreferredTimeZone: "UTC", PreferredSupportLanguage: "en-us", Country: "USA"},
 	}); err != nil {
 		t.Fatal(err)
@@ -193,13 +194,13 @@ func TestEscalateNoteFollowsTheTicket(t *testing.T) {
 // classification of it: a case the simulator's keyword model never makes.
 type oneService struct{}
 
-func (oneService) ClassifyServices(context.Context, string) ([]escalation.ServiceClassification, error) {
-	return []escalation.ServiceClassification{{ServiceID: "", DisplayName: "blank"},
+func (oneService) ClassifyServices(context.Context, string) ([]azuresupport.ServiceClassification, error) {
+	return []azuresupport.ServiceClassification{{ServiceID: "", DisplayName: "blank"},
 		{ServiceID: "/providers/Microsoft.Support/services/517f2da6-78fd-0498-4e22-ad26996b1dfc", DisplayName: "Billing"}}, nil
 }
 
-func (oneService) ClassifyProblems(context.Context, string, string) ([]escalation.ProblemClassificationResult, error) {
-	return []escalation.ProblemClassificationResult{{Title: "no id"}}, nil
+func (oneService) ClassifyProblems(context.Context, string, string) ([]azuresupport.ProblemClassificationResult, error) {
+	return []azuresupport.ProblemClassificationResult{{Title: "no id"}}, nil
 }
 
 // TestEscalateServiceWithoutProblemFallsBack: a service without a problem

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/worker"
 )
@@ -17,7 +18,7 @@ const startSkew = 5 * time.Minute
 // dialog is the escalation dialog's answers as the ticket takes them:
 // read, defaulted and checked against Microsoft's rules.
 type dialog struct {
-	severity Severity
+	severity azuresupport.Severity
 	// lowered: highestcriticalimpact was asked for and is not allowed.
 	lowered bool
 	// method is "email" or "phone"; phone is the number given, if any.
@@ -43,7 +44,7 @@ func (h *EscalateHandler) readDialog(ev *event.Event) (dialog, string) {
 	d := dialog{phone: strings.TrimSpace(contact.Phone)}
 	d.severity, d.lowered = h.escalationSeverity(ev.Data.Incident, esc)
 	if h.cfg.TestEnvironment {
-		d.severity, d.lowered = SeverityMinimal, false
+		d.severity, d.lowered = azuresupport.SeverityMinimal, false
 	}
 
 	switch m := strings.ToLower(strings.TrimSpace(contact.PreferredContactMethod)); m {
@@ -54,7 +55,7 @@ func (h *EscalateHandler) readDialog(ev *event.Event) (dialog, string) {
 	default:
 		return d, fmt.Sprintf("the contact method %q is neither email nor phone.", contact.PreferredContactMethod)
 	}
-	if why := PhoneRule(d.severity, d.method, d.phone); why != "" {
+	if why := azuresupport.PhoneRule(d.severity, d.method, d.phone); why != "" {
 		return d, why
 	}
 
@@ -78,32 +79,6 @@ func (h *EscalateHandler) readDialog(ev *event.Event) (dialog, string) {
 		d.start = at.UTC()
 	}
 	return d, ""
-}
-
-// PhoneRule is Microsoft's rule for the contact's phone number (Azure
-// Support API, ContactProfile.phoneNumber: "required if preferred contact
-// method is phone. It is also required when submitting 'critical' or
-// 'highestcriticalimpact' severity cases"). It returns why a ticket of
-// severity sev with contact method and phone breaks it, or "".
-func PhoneRule(sev Severity, method, phone string) string {
-	if strings.TrimSpace(phone) != "" {
-		return ""
-	}
-	switch {
-	case strings.EqualFold(method, "phone"):
-		return "the contact method is phone but no phone number was given. Give a phone number, or choose email as the contact method."
-	case sev == SeverityCritical || sev == SeverityHighestCriticalImpact:
-		return fmt.Sprintf("Microsoft requires a phone number for a case of severity %s (and of severity %s). "+
-			"Give a phone number in the escalation dialog, or choose a lower severity.", sev, otherTopSeverity(sev))
-	}
-	return ""
-}
-
-func otherTopSeverity(sev Severity) Severity {
-	if sev == SeverityCritical {
-		return SeverityHighestCriticalImpact
-	}
-	return SeverityCritical
 }
 
 // refuseDialog acks an escalation whose dialog answers Microsoft would

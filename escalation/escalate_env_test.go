@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -31,7 +32,7 @@ type testEnv struct {
 	snow     *servicenow.Client
 	graph    *token.Source
 	arm      *token.Source
-	support  *escalation.SupportClient
+	support  *azuresupport.Client
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -70,7 +71,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if e.support, err = escalation.NewSupportClient(escalation.SupportConfig{
+	if e.support, err = azuresupport.New(azuresupport.Config{
 		ARMURL: ts.URL, SubscriptionID: sim.DefaultSubscription, Tokens: e.arm,
 		HTTPClient: fastClient("arm"), PollInterval: time.Millisecond,
 	}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 )
 
@@ -45,10 +46,10 @@ func FuzzTicketProperties(f *testing.F) {
 				continue
 			}
 			p, lowered := h.ticketProperties(ev, Account{Email: "admin@contoso.onmicrosoft.com", UsageLocation: usage}, d), d.lowered
-			if p.Severity == SeverityHighestCriticalImpact || (lowered && p.Severity != SeverityCritical) {
+			if p.Severity == azuresupport.SeverityHighestCriticalImpact || (lowered && p.Severity != azuresupport.SeverityCritical) {
 				t.Errorf("severity %s (lowered %v) without ESCALATOR_ALLOW_HIGHEST_SEVERITY", p.Severity, lowered)
 			}
-			if err := p.validate(); err != nil {
+			if err := p.Validate(); err != nil {
 				t.Fatalf("properties refused: %v\n%+v", err, p)
 			}
 			if c := p.ContactDetails.Country; len(c) != 3 || strings.ToUpper(c) != c {
@@ -60,7 +61,7 @@ func FuzzTicketProperties(f *testing.F) {
 			if !strings.Contains(p.Description, "INC0010023") {
 				t.Errorf("description does not name the incident: %q", p.Description)
 			}
-			if test && (p.Severity != SeverityMinimal || !strings.HasPrefix(p.Title, testTitlePrefix)) {
+			if test && (p.Severity != azuresupport.SeverityMinimal || !strings.HasPrefix(p.Title, testTitlePrefix)) {
 				t.Errorf("test environment: %q %q", p.Title, p.Severity)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
@@ -83,7 +84,7 @@ func TestPlanOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Action != escalation.ActionOpen || p.TicketName != escalation.TicketName(sim.DefaultIncidentSysID, 0) || p.Generation != 0 {
+	if p.Action != escalation.ActionOpen || p.TicketName != azuresupport.TicketName(sim.DefaultIncidentSysID, 0) || p.Generation != 0 {
 		t.Errorf("plan = %+v", p)
 	}
 	if _, _, err := e.cases.Get(context.Background(), sim.DefaultIncidentSysID); !errors.Is(err, escalation.ErrNoCase) {

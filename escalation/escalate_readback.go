@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/servicenow"
 )
@@ -63,18 +64,18 @@ func differingFields(sent, real event.Incident) []string {
 // escalationSeverity is the severity the ticket is opened with: the block's,
 // else mapped from the priority; highestcriticalimpact only when allowed,
 // else critical (lowered says so).
-func (h *EscalateHandler) escalationSeverity(inc event.Incident, esc *event.Escalation) (sev Severity, lowered bool) {
+func (h *EscalateHandler) escalationSeverity(inc event.Incident, esc *event.Escalation) (sev azuresupport.Severity, lowered bool) {
 	sev = SeverityFromPriority(inc.Priority)
 	if esc.Severity != "" {
-		if s, err := ParseSeverity(esc.Severity); err == nil {
+		if s, err := azuresupport.ParseSeverity(esc.Severity); err == nil {
 			sev = s
 		} else {
 			h.log.Warn("escalation severity not understood, mapped from the priority instead",
 				"incident", inc.Number, "severity", esc.Severity, "priority", inc.Priority)
 		}
 	}
-	if sev == SeverityHighestCriticalImpact && !h.cfg.AllowHighestSeverity {
-		return SeverityCritical, true
+	if sev == azuresupport.SeverityHighestCriticalImpact && !h.cfg.AllowHighestSeverity {
+		return azuresupport.SeverityCritical, true
 	}
 	return sev, false
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -31,7 +32,7 @@ func TestEscalateOpensOneCase(t *testing.T) {
 	}
 	tk := tickets[0]
 	p := tk.Properties
-	if tk.Name != escalation.TicketName(sim.DefaultIncidentSysID, 0) {
+	if tk.Name != azuresupport.TicketName(sim.DefaultIncidentSysID, 0) {
 		t.Errorf("ticket name = %s", tk.Name)
 	}
 	cd := p.ContactDetails
@@ -184,10 +185,10 @@ func (c *crashOnce) crash(step string) bool {
 	return true
 }
 
-func (c *crashOnce) CreateTicket(ctx context.Context, name string, p escalation.TicketProperties) (escalation.Ticket, error) {
+func (c *crashOnce) CreateTicket(ctx context.Context, name string, p azuresupport.TicketProperties) (azuresupport.Ticket, error) {
 	t, err := c.SupportAPI.CreateTicket(ctx, name, p)
 	if err == nil && c.crash("create") {
-		return escalation.Ticket{}, errCrash
+		return azuresupport.Ticket{}, errCrash
 	}
 	return t, err
 }

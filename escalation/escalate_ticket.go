@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 )
 
@@ -36,7 +37,7 @@ const testTitlePrefix = "[TEST] "
 //     (consent No when not given);
 //   - service and problem classification: the configured ones (the
 //     handler classifies afterwards, see classify).
-func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account, d dialog) TicketProperties {
+func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account, d dialog) azuresupport.TicketProperties {
 	inc := ev.Data.Incident
 	esc := ev.Data.Escalation
 	if esc == nil {
@@ -59,7 +60,7 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account, d dial
 		country = c
 	}
 	first, last := acct.ContactName()
-	return TicketProperties{
+	return azuresupport.TicketProperties{
 		Title:                     title,
 		Description:               description(ev, esc),
 		ServiceID:                 h.cfg.ServiceID,
@@ -67,7 +68,7 @@ func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account, d dial
 		Severity:                  d.severity,
 		AdvancedDiagnosticConsent: d.consent,
 		ProblemStartTime:          d.start,
-		ContactDetails: ContactDetails{
+		ContactDetails: azuresupport.ContactDetails{
 			FirstName:                first,
 			LastName:                 last,
 			PrimaryEmailAddress:      acct.Email,

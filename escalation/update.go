@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -16,12 +17,12 @@ import (
 )
 
 // CaseUpdater is what the update handler needs of the Azure Support API;
-// *SupportClient implements it.
+// *azuresupport.Client implements it.
 type CaseUpdater interface {
 	// CreateCommunication posts a message under a deterministic name: a
 	// repeat of the same name posts nothing new.
-	CreateCommunication(ctx context.Context, ticket, name string, c Communication) (Communication, error)
-	CloseTicket(ctx context.Context, name string) (Ticket, error)
+	CreateCommunication(ctx context.Context, ticket, name string, c azuresupport.Communication) (azuresupport.Communication, error)
+	CloseTicket(ctx context.Context, name string) (azuresupport.Ticket, error)
 }
 
 // UpdateReader is what the update handler reads back from ServiceNow before

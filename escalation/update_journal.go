@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/servicenow"
 )
@@ -43,7 +44,7 @@ func (h *UpdateHandler) sendEntry(ctx context.Context, ev *event.Event, c Case, 
 		log.WarnContext(ctx, "journal entry not sent to the case: "+why, "journal_id", id, "author", e.CreatedBy)
 		return fmt.Sprintf("journal entry %s not sent to Microsoft: %s", id, why), nil
 	}
-	_, err = h.cfg.Support.CreateCommunication(ctx, c.TicketName, CommunicationName(e.SysID), Communication{
+	_, err = h.cfg.Support.CreateCommunication(ctx, c.TicketName, azuresupport.CommunicationName(e.SysID), azuresupport.Communication{
 		Subject: "Update from ServiceNow " + number,
 		Body:    communicationBody(e, number),
 		Sender:  c.Contact, // the case's contact, the linked admin

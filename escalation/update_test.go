@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -99,7 +100,7 @@ func TestUpdateWorkNoteBecomesCommunication(t *testing.T) {
 	}
 	got := comms[0]
 	wantBody := "Restarted the CAS array; still failing for 12 users.\n\n— beth.anglin, work note on ServiceNow incident INC0010023"
-	if got.Name != escalation.CommunicationName(id) || got.Properties.Subject != "Update from ServiceNow INC0010023" ||
+	if got.Name != azuresupport.CommunicationName(id) || got.Properties.Subject != "Update from ServiceNow INC0010023" ||
 		got.Properties.Body != wantBody || got.Properties.Sender != sim.DefaultAdminUPN {
 		t.Errorf("communication = %+v", got)
 	}
@@ -221,7 +222,7 @@ func TestUpdateOfAnIncidentServiceNowLacks(t *testing.T) {
 	e := newTestEnv(t)
 	ghost := strings.Repeat("d", 32)
 	ctx := context.Background()
-	rec := escalation.Case{SysID: ghost, Number: "INC0000001", TicketName: escalation.TicketName(ghost, 0), State: escalation.CaseOpen, CaseID: "2612000000001", EventID: "e"}
+	rec := escalation.Case{SysID: ghost, Number: "INC0000001", TicketName: azuresupport.TicketName(ghost, 0), State: escalation.CaseOpen, CaseID: "2612000000001", EventID: "e"}
 	if _, err := e.cases.Create(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func TestReopenAfterClosedCase(t *testing.T) {
 		t.Fatalf("tickets = %d, want 2", len(tickets))
 	}
 	c := e.caseOf(t, sim.DefaultIncidentSysID)
-	if c.Generation != 1 || c.TicketName != escalation.TicketName(sim.DefaultIncidentSysID, 1) || c.TicketName == first.TicketName ||
+	if c.Generation != 1 || c.TicketName != azuresupport.TicketName(sim.DefaultIncidentSysID, 1) || c.TicketName == first.TicketName ||
 		c.State != escalation.CaseOpen || c.CaseID == first.CaseID {
 		t.Errorf("reopened case = %+v", c)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/health"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/ratelimit"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -35,7 +36,7 @@ type remotes struct {
 	limits     *fleetLimits
 
 	health    *health.Client
-	support   *escalation.SupportClient
+	support   *azuresupport.Client
 	directory *escalation.Directory
 	snow      *servicenow.Client
 }
@@ -112,7 +113,7 @@ func (r *remotes) open(ms microsoftConfig, snow serviceNowConfig, redisURL strin
 	if r.directory, err = escalation.NewDirectory(escalation.DirectoryConfig{GraphURL: ms.GraphURL, Tokens: r.graph, HTTPClient: httpClient("graph", ratelimit.Graph, nil)}); err != nil {
 		return err
 	}
-	if r.support, err = escalation.NewSupportClient(escalation.SupportConfig{
+	if r.support, err = azuresupport.New(azuresupport.Config{
 		ARMURL: ms.ARMURL, SubscriptionID: ms.SubscriptionID, Tokens: r.arm, HTTPClient: httpClient("arm", ratelimit.ARM, nil),
 	}); err != nil {
 		return err

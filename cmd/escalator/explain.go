@@ -10,7 +10,7 @@ import (
 
 	"github.com/escalator/escalator/cmd/escalator/internal/explain"
 	"github.com/escalator/escalator/cmd/escalator/internal/replay"
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/redact"
 	"github.com/escalator/escalator/internal/servicenow"
@@ -159,7 +159,7 @@ func (c explainConfig) serviceNow(cache *token.Cache, opts func(string) outbound
 	return servicenow.New(cfg)
 }
 
-func (c explainConfig) support(cache *token.Cache, opts func(string) outbound.Options) (*escalation.SupportClient, error) {
+func (c explainConfig) support(cache *token.Cache, opts func(string) outbound.Options) (*azuresupport.Client, error) {
 	ms := c.microsoft
 	f, err := token.NewEntra(token.EntraConfig{
 		LoginURL: ms.LoginURL, Tenant: ms.Tenant, ClientID: ms.ClientID, ClientSecret: ms.ClientSecret,
@@ -168,7 +168,7 @@ func (c explainConfig) support(cache *token.Cache, opts func(string) outbound.Op
 	if err != nil {
 		return nil, err
 	}
-	return escalation.NewSupportClient(escalation.SupportConfig{
+	return azuresupport.New(azuresupport.Config{
 		ARMURL: ms.ARMURL, SubscriptionID: ms.SubscriptionID, Tokens: cache.Source(f, f.Identity()),
 		HTTPClient: outbound.NewClient(opts("arm")),
 	})

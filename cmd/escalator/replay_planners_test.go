@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/sim"
@@ -57,7 +58,7 @@ func TestDryRunPlansWithoutNATSRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := cases.Create(ctx, escalation.Case{
-		SysID: sim.DefaultIncidentSysID, Number: "INC0010023", TicketName: escalation.TicketName(sim.DefaultIncidentSysID, 0),
+		SysID: sim.DefaultIncidentSysID, Number: "INC0010023", TicketName: azuresupport.TicketName(sim.DefaultIncidentSysID, 0),
 		State: escalation.CaseOpen, CaseID: "2506010010001234", EventID: "first",
 	}); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,6 @@
 // own short-lived key.
 //
 // Errors are classified from their types — *token.Error and its AADSTS
-// codes, *outbound.StatusError statuses, *escalation.ARMError codes,
+// codes, *outbound.StatusError statuses, *azuresupport.ARMError codes,
 // jetstream sentinels — never from their text.
 package doctor

@@ -11,6 +11,7 @@ import (
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/health"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/testkit/sim"
@@ -158,7 +159,7 @@ func (r *Remote) Microsoft(s *Setup, c MicrosoftConfig) error {
 	s.Graph = hc
 	s.Account = &Account{Directory: dir, Tenant: c.Tenant}
 	if c.Support != nil {
-		sc, err := escalation.NewSupportClient(escalation.SupportConfig{
+		sc, err := azuresupport.New(azuresupport.Config{
 			ARMURL: c.ARMURL, SubscriptionID: c.Support.SubscriptionID,
 			Tokens: r.cache.Source(af, af.Identity()), HTTPClient: r.HTTPClient("arm"),
 		})

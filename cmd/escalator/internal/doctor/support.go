@@ -8,16 +8,16 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 )
 
 // SupportReader is what doctor reads of the Azure Support API;
-// *escalation.SupportClient implements it.
+// *azuresupport.Client implements it.
 type SupportReader interface {
-	ListServices(ctx context.Context) ([]escalation.Service, error)
-	ListProblemClassifications(ctx context.Context, serviceID string) ([]escalation.ProblemClassification, error)
-	GetTicket(ctx context.Context, name string) (escalation.Ticket, error)
-	ClassifyServices(ctx context.Context, issueSummary string) ([]escalation.ServiceClassification, error)
+	ListServices(ctx context.Context) ([]azuresupport.Service, error)
+	ListProblemClassifications(ctx context.Context, serviceID string) ([]azuresupport.ProblemClassification, error)
+	GetTicket(ctx context.Context, name string) (azuresupport.Ticket, error)
+	ClassifyServices(ctx context.Context, issueSummary string) ([]azuresupport.ServiceClassification, error)
 }
 
 // probeTicket is the ticket name doctor reads to test access to the
@@ -53,7 +53,7 @@ func (s *Support) CatalogCheck(needs ...string) Check {
 
 func (s *Support) access(ctx context.Context) Result {
 	_, err := s.Client.GetTicket(ctx, probeTicket)
-	var ae *escalation.ARMError
+	var ae *azuresupport.ARMError
 	isARM := errors.As(err, &ae)
 	switch {
 	case err == nil:
@@ -61,7 +61,7 @@ func (s *Support) access(ctx context.Context) Result {
 	case isARM && (ae.Code == armSubscriptionNotFound || ae.Code == armInvalidSubscription):
 		return Failed(fmt.Sprintf("check ESCALATOR_AZURE_SUBSCRIPTION_ID: subscription %s does not exist or is not in this tenant; use the Subscription ID shown in the Azure portal (Subscriptions)", s.SubscriptionID),
 			"Azure answered %s %s for subscription %s", statusText(ae.StatusCode), ae.Code, s.SubscriptionID)
-	case errors.Is(err, escalation.ErrTicketNotFound):
+	case errors.Is(err, azuresupport.ErrTicketNotFound):
 		return Passed("support tickets of subscription %s readable", s.SubscriptionID)
 	case isARM && ae.StatusCode == http.StatusForbidden:
 		return Failed(fmt.Sprintf("assign the \"Support Request Contributor\" role on subscription %s to the app's service principal (Subscription > Access control (IAM) > Add role assignment)", s.SubscriptionID),
@@ -80,7 +80,7 @@ func (s *Support) catalog(ctx context.Context) Result {
 	if err != nil {
 		return s.catalogFailure("list support services", err)
 	}
-	i := slices.IndexFunc(svcs, func(v escalation.Service) bool { return sameID(v.ID, v.Name, s.ServiceID) })
+	i := slices.IndexFunc(svcs, func(v azuresupport.Service) bool { return sameID(v.ID, v.Name, s.ServiceID) })
 	if i < 0 {
 		return Failed("set ESCALATOR_SUPPORT_SERVICE_ID to one of: "+serviceChoices(svcs),
 			"support service %s does not exist (%d services listed)", s.ServiceID, len(svcs))
@@ -90,7 +90,7 @@ func (s *Support) catalog(ctx context.Context) Result {
 	if err != nil {
 		return s.catalogFailure("list problem classifications of "+svc.DisplayName, err)
 	}
-	j := slices.IndexFunc(pcs, func(p escalation.ProblemClassification) bool {
+	j := slices.IndexFunc(pcs, func(p azuresupport.ProblemClassification) bool {
 		return sameID(p.ID, p.Name, s.ProblemClassificationID)
 	})
 	if j < 0 {
@@ -101,7 +101,7 @@ func (s *Support) catalog(ctx context.Context) Result {
 }
 
 func (s *Support) catalogFailure(what string, err error) Result {
-	var ae *escalation.ARMError
+	var ae *azuresupport.ARMError
 	if errors.As(err, &ae) && (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden) {
 		return Failed("Azure Resource Manager refused the token: check ESCALATOR_ARM_URL (https://management.azure.com)",
 			"%s: Azure answered %s %s", what, statusText(ae.StatusCode), ae.Code)
@@ -123,9 +123,9 @@ const maxChoices = 5
 
 // serviceChoices lists a few services, Microsoft 365 ones first (what
 // Escalator files cases for).
-func serviceChoices(svcs []escalation.Service) string {
+func serviceChoices(svcs []azuresupport.Service) string {
 	sorted := slices.Clone(svcs)
-	slices.SortStableFunc(sorted, func(a, b escalation.Service) int {
+	slices.SortStableFunc(sorted, func(a, b azuresupport.Service) int {
 		return boolRank(strings.Contains(a.DisplayName, "365")) - boolRank(strings.Contains(b.DisplayName, "365"))
 	})
 	var out []string
@@ -135,7 +135,7 @@ func serviceChoices(svcs []escalation.Service) string {
 	return choices(out, len(svcs), "GET /providers/Microsoft.Support/services")
 }
 
-func classificationChoices(pcs []escalation.ProblemClassification) string {
+func classificationChoices(pcs []azuresupport.ProblemClassification) string {
 	var out []string
 	for _, p := range pcs[:min(len(pcs), maxChoices)] {
 		out = append(out, fmt.Sprintf("%s (%s)", p.ID, p.DisplayName))

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/fault"
 )
 
@@ -90,7 +90,7 @@ func (s *Support) coverage(ctx context.Context) Result {
 // workloads finds each workload in the services' names and in the problem
 // classifications of the Microsoft 365 services (at most
 // maxSuiteServices): where it was found, by workload.
-func (s *Support) workloads(ctx context.Context, svcs []escalation.Service) (map[string]string, error) {
+func (s *Support) workloads(ctx context.Context, svcs []azuresupport.Service) (map[string]string, error) {
 	reach := map[string]string{}
 	note := func(text, where string) {
 		low := strings.ToLower(text)
@@ -121,10 +121,10 @@ func (s *Support) workloads(ctx context.Context, svcs []escalation.Service) (map
 
 // probe asks classification to place coverageProbe: its finding for the
 // detail, and a fix when classification cannot help.
-func (s *Support) probe(ctx context.Context, svcs []escalation.Service) (finding, fix string) {
+func (s *Support) probe(ctx context.Context, svcs []azuresupport.Service) (finding, fix string) {
 	got, err := s.Client.ClassifyServices(ctx, coverageProbe)
 	if err != nil {
-		var ae *escalation.ARMError
+		var ae *azuresupport.ARMError
 		why := "no answer"
 		if errors.As(err, &ae) && ae.StatusCode != 0 {
 			why = fmt.Sprintf("Azure answered %s %s", statusText(ae.StatusCode), ae.Code)
@@ -133,14 +133,14 @@ func (s *Support) probe(ctx context.Context, svcs []escalation.Service) (finding
 		}
 		return "classification unavailable (" + why + ")",
 			"without classification every case is filed under ESCALATOR_SUPPORT_SERVICE_ID and ESCALATOR_SUPPORT_PROBLEM_CLASSIFICATION_ID; " +
-				"classification needs api-version " + escalation.ClassifyAPIVersion + " of Microsoft.Support at ESCALATOR_ARM_URL"
+				"classification needs api-version " + azuresupport.ClassifyAPIVersion + " of Microsoft.Support at ESCALATOR_ARM_URL"
 	}
-	i := slices.IndexFunc(got, func(c escalation.ServiceClassification) bool { return c.ServiceID != "" })
+	i := slices.IndexFunc(got, func(c azuresupport.ServiceClassification) bool { return c.ServiceID != "" })
 	if i < 0 {
 		return fmt.Sprintf("classification places no service for %q", coverageProbe), ""
 	}
 	c := got[i]
-	if !slices.ContainsFunc(svcs, func(v escalation.Service) bool { return sameID(v.ID, v.Name, c.ServiceID) }) {
+	if !slices.ContainsFunc(svcs, func(v azuresupport.Service) bool { return sameID(v.ID, v.Name, c.ServiceID) }) {
 		return fmt.Sprintf("classification places %q on %s, which the list does not have", coverageProbe, c.ServiceID),
 			"classification suggests services the subscription's list lacks: such escalations fail; report it to Microsoft, and check ESCALATOR_AZURE_SUBSCRIPTION_ID"
 	}
@@ -148,7 +148,7 @@ func (s *Support) probe(ctx context.Context, svcs []escalation.Service) (finding
 }
 
 // serviceNames names the first maxListed services.
-func serviceNames(svcs []escalation.Service) string {
+func serviceNames(svcs []azuresupport.Service) string {
 	var names []string
 	for _, v := range svcs[:min(len(svcs), maxListed)] {
 		names = append(names, v.DisplayName)

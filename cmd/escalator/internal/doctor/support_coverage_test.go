@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/cmd/escalator/internal/doctor"
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
@@ -70,12 +70,12 @@ func TestCoverageWithoutClassification(t *testing.T) {
 // list does not have.
 type elsewhere struct{ doctor.SupportReader }
 
-func (elsewhere) ListServices(context.Context) ([]escalation.Service, error) {
-	return []escalation.Service{{ID: "/providers/Microsoft.Support/services/a", Name: "a", DisplayName: "Azure Virtual Desktop"}}, nil
+func (elsewhere) ListServices(context.Context) ([]azuresupport.Service, error) {
+	return []azuresupport.Service{{ID: "/providers/Microsoft.Support/services/a", Name: "a", DisplayName: "Azure Virtual Desktop"}}, nil
 }
 
-func (elsewhere) ClassifyServices(context.Context, string) ([]escalation.ServiceClassification, error) {
-	return []escalation.ServiceClassification{{ServiceID: "/providers/Microsoft.Support/services/b", DisplayName: "B"}}, nil
+func (elsewhere) ClassifyServices(context.Context, string) ([]azuresupport.ServiceClassification, error) {
+	return []azuresupport.ServiceClassification{{ServiceID: "/providers/Microsoft.Support/services/b", DisplayName: "B"}}, nil
 }
 
 // TestCoverageClassifiedServiceMissing: the classified service is checked

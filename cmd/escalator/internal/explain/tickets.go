@@ -5,13 +5,13 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 )
 
-// Tickets reads Microsoft support tickets; *escalation.SupportClient
+// Tickets reads Microsoft support tickets; *azuresupport.Client
 // implements it. explain only reads.
 type Tickets interface {
-	GetTicket(ctx context.Context, name string) (escalation.Ticket, error)
+	GetTicket(ctx context.Context, name string) (azuresupport.Ticket, error)
 }
 
 // TicketMissing is the status of a ticket Azure Support does not have.
@@ -35,7 +35,7 @@ func ticketNames(cases []CaseVersion) []string {
 func readTickets(ctx context.Context, tk Tickets, names []string) (out []Ticket, found, failed int) {
 	for _, name := range names {
 		t, err := tk.GetTicket(ctx, name)
-		if errors.Is(err, escalation.ErrTicketNotFound) {
+		if errors.Is(err, azuresupport.ErrTicketNotFound) {
 			// A claim whose ticket was never created (the escalation
 			// failed first), or a ticket Microsoft no longer has.
 			out = append(out, Ticket{Name: name, Status: TicketMissing})

@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"github.com/escalator/escalator/internal/outbound"
 )
 
-// SupportAPIVersion is the Azure Support API version spoken.
-const SupportAPIVersion = "2024-04-01"
+// APIVersion is the Azure Support API version spoken.
+const APIVersion = "2024-04-01"
 
 const (
 	defaultARMURL      = "https://management.azure.com"
@@ -27,8 +27,8 @@ const (
 	existingSlack = 5 * time.Minute
 )
 
-// SupportClock is the time source of the operation polling.
-type SupportClock interface {
+// Clock is the time source of the operation polling.
+type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time
 }
@@ -38,8 +38,8 @@ type systemClock struct{}
 func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// SupportConfig configures NewSupportClient.
-type SupportConfig struct {
+// Config configures New.
+type Config struct {
 	// ARMURL is Azure Resource Manager's root. Default
 	// https://management.azure.com.
 	ARMURL string
@@ -60,23 +60,23 @@ type SupportConfig struct {
 	// PollTimeout bounds the polling of one operation. Default 5m.
 	PollTimeout time.Duration
 	// Clock defaults to the system clock.
-	Clock SupportClock
+	Clock Clock
 }
 
-// SupportClient files and follows Azure support tickets
+// Client files and follows Azure support tickets
 // (Microsoft.Support, api-version 2024-04-01). It is safe for concurrent use.
-type SupportClient struct {
+type Client struct {
 	arm    *url.URL
 	sub    string
 	armAPI outbound.Caller
 	first  time.Duration
 	poll   time.Duration
 	limit  time.Duration
-	clock  SupportClock
+	clock  Clock
 }
 
-// NewSupportClient validates cfg and returns a SupportClient.
-func NewSupportClient(cfg SupportConfig) (*SupportClient, error) {
+// New validates cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
 	if cfg.Tokens == nil {
 		return nil, errors.New("support client: no token source")
 	}
@@ -110,7 +110,7 @@ func NewSupportClient(cfg SupportConfig) (*SupportClient, error) {
 		cfg.Clock = systemClock{}
 	}
 	armAPI := outbound.Caller{Client: cfg.HTTPClient, Tokens: cfg.Tokens, Peer: "arm", MaxBody: supportMaxAnswer}
-	return &SupportClient{arm: arm, sub: cfg.SubscriptionID, armAPI: armAPI,
+	return &Client{arm: arm, sub: cfg.SubscriptionID, armAPI: armAPI,
 		first: cfg.PollFirst, poll: cfg.PollInterval, limit: cfg.PollTimeout, clock: cfg.Clock}, nil
 }
 
@@ -120,11 +120,11 @@ func NewSupportClient(cfg SupportConfig) (*SupportClient, error) {
 // ticket created well before this request) it is read back and returned with
 // Existing set: with deterministic names (TicketName) a repeated create
 // never files a second ticket.
-func (c *SupportClient) CreateTicket(ctx context.Context, name string, p TicketProperties) (Ticket, error) {
+func (c *Client) CreateTicket(ctx context.Context, name string, p TicketProperties) (Ticket, error) {
 	if err := checkName("ticket", name); err != nil {
 		return Ticket{}, fmt.Errorf("create support ticket: %w", err)
 	}
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return Ticket{}, fmt.Errorf("create support ticket %s: %w", name, err)
 	}
 	start := c.clock.Now()
@@ -153,7 +153,7 @@ func (c *SupportClient) CreateTicket(ctx context.Context, name string, p TicketP
 }
 
 // readBack GETs the ticket a create made or found.
-func (c *SupportClient) readBack(ctx context.Context, name string, existing bool) (Ticket, error) {
+func (c *Client) readBack(ctx context.Context, name string, existing bool) (Ticket, error) {
 	t, err := c.GetTicket(ctx, name)
 	if errors.Is(err, ErrTicketNotFound) && existing {
 		// The conflict was about something else (an operation still
@@ -168,7 +168,7 @@ func (c *SupportClient) readBack(ctx context.Context, name string, existing bool
 }
 
 // GetTicket reads ticket name. A missing ticket matches ErrTicketNotFound.
-func (c *SupportClient) GetTicket(ctx context.Context, name string) (Ticket, error) {
+func (c *Client) GetTicket(ctx context.Context, name string) (Ticket, error) {
 	if err := checkName("ticket", name); err != nil {
 		return Ticket{}, fmt.Errorf("get support ticket: %w", err)
 	}
@@ -181,7 +181,7 @@ func (c *SupportClient) GetTicket(ctx context.Context, name string) (Ticket, err
 
 // CloseTicket sets ticket name's status to closed. Closing a closed ticket
 // succeeds.
-func (c *SupportClient) CloseTicket(ctx context.Context, name string) (Ticket, error) {
+func (c *Client) CloseTicket(ctx context.Context, name string) (Ticket, error) {
 	if err := checkName("ticket", name); err != nil {
 		return Ticket{}, fmt.Errorf("close support ticket: %w", err)
 	}
@@ -204,7 +204,7 @@ func (c *SupportClient) CloseTicket(ctx context.Context, name string) (Ticket, e
 }
 
 // CheckNameAvailability reports whether name is free for a new ticket.
-func (c *SupportClient) CheckNameAvailability(ctx context.Context, name string) (bool, error) {
+func (c *Client) CheckNameAvailability(ctx context.Context, name string) (bool, error) {
 	if err := checkName("ticket", name); err != nil {
 		return false, fmt.Errorf("check support ticket name: %w", err)
 	}
@@ -222,20 +222,20 @@ func (c *SupportClient) CheckNameAvailability(ctx context.Context, name string) 
 	return out.NameAvailable, nil
 }
 
-func (c *SupportClient) subURL(path string) string {
+func (c *Client) subURL(path string) string {
 	return c.arm.String() + "/subscriptions/" + url.PathEscape(c.sub) + "/providers/Microsoft.Support" + path +
-		"?api-version=" + SupportAPIVersion
+		"?api-version=" + APIVersion
 }
 
 // ticketURL is the URL of ticket name, plus sub (e.g. "/communications").
-func (c *SupportClient) ticketURL(name, sub string) string {
+func (c *Client) ticketURL(name, sub string) string {
 	return c.subURL("/supportTickets/" + url.PathEscape(name) + sub)
 }
 
 // send makes one request with the bearer token and returns its 2xx answer;
 // any other answer is an *ARMError. A POST or PATCH is marked safe to
 // retry, as every one this client sends is.
-func (c *SupportClient) send(ctx context.Context, method, u string, body any) (outbound.Answer, error) {
+func (c *Client) send(ctx context.Context, method, u string, body any) (outbound.Answer, error) {
 	if err := c.sameOrigin(u); err != nil {
 		return outbound.Answer{}, err
 	}
@@ -251,7 +251,7 @@ func (c *SupportClient) send(ctx context.Context, method, u string, body any) (o
 }
 
 // getJSON GETs u and decodes the answer into v.
-func (c *SupportClient) getJSON(ctx context.Context, u string, v any) error {
+func (c *Client) getJSON(ctx context.Context, u string, v any) error {
 	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
@@ -261,7 +261,7 @@ func (c *SupportClient) getJSON(ctx context.Context, u string, v any) error {
 
 // sameOrigin refuses URLs (nextLink, operation URLs) that would carry the
 // token away from ARM.
-func (c *SupportClient) sameOrigin(u string) error {
+func (c *Client) sameOrigin(u string) error {
 	p, err := url.Parse(u)
 	if err != nil {
 		return fault.AsPermanent(fmt.Errorf("bad URL: %w", err))

@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 // FuzzARMAnswers feeds arbitrary bodies to the decoders of ARM answers:
 // the error shape, operation status and ticket bodies.
 func FuzzARMAnswers(f *testing.F) {
-	files, _ := filepath.Glob("testdata/support/*.json")
+	files, _ := filepath.Glob("testdata/*.json")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {

@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"encoding/json"

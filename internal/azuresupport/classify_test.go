@@ -1,4 +1,4 @@
-package escalation_test
+package azuresupport_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/fault"
 )
 
@@ -76,7 +76,7 @@ func TestClassifyErrorsAreARMErrors(t *testing.T) {
 		supWriteError(w, http.StatusForbidden, "AuthorizationFailed", "no access")
 	})
 	_, err := newSupClient(t, a, &supClock{}).ClassifyServices(context.Background(), "Teams")
-	var ae *escalation.ARMError
+	var ae *azuresupport.ARMError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusForbidden || fault.Classify(err) != fault.Permanent {
 		t.Fatalf("err = %v, want a permanent 403 ARMError", err)
 	}

@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // ClassifyAPIVersion is the api-version of the two classification
 // operations: the first stable version that has them (2026-06-01; before
 // they were preview only). Tickets and the catalog stay on
-// SupportAPIVersion.
+// APIVersion.
 const ClassifyAPIVersion = "2026-06-01"
 
 // maxIssueSummary bounds the issue summary sent for classification, in
@@ -48,7 +48,7 @@ type ProblemClassificationResult struct {
 // language (POST /subscriptions/{sub}/providers/Microsoft.Support/classifyServices,
 // body {"issueSummary"}, answer {"serviceClassificationResults":[…]}). An
 // issue the API cannot place answers an empty list.
-func (c *SupportClient) ClassifyServices(ctx context.Context, issueSummary string) ([]ServiceClassification, error) {
+func (c *Client) ClassifyServices(ctx context.Context, issueSummary string) ([]ServiceClassification, error) {
 	var out struct {
 		Results []ServiceClassification `json:"serviceClassificationResults"`
 	}
@@ -63,7 +63,7 @@ func (c *SupportClient) ClassifyServices(ctx context.Context, issueSummary strin
 // by its full id or its name (guid), fit an issue (POST
 // …/services/{name}/classifyProblems, body {"issueSummary"}, answer
 // {"problemClassificationResults":[…]}).
-func (c *SupportClient) ClassifyProblems(ctx context.Context, serviceID, issueSummary string) ([]ProblemClassificationResult, error) {
+func (c *Client) ClassifyProblems(ctx context.Context, serviceID, issueSummary string) ([]ProblemClassificationResult, error) {
 	svc := serviceID[strings.LastIndex(serviceID, "/")+1:]
 	if err := checkName("service", svc); err != nil {
 		return nil, fmt.Errorf("classify problems: %w", err)
@@ -89,7 +89,7 @@ func (c *SupportClient) ClassifyProblems(ctx context.Context, serviceID, issueSu
 
 // classify POSTs body to the subscription's path at ClassifyAPIVersion and
 // decodes the answer into v.
-func (c *SupportClient) classify(ctx context.Context, path string, body, v any) error {
+func (c *Client) classify(ctx context.Context, path string, body, v any) error {
 	u := c.arm.String() + "/subscriptions/" + url.PathEscape(c.sub) + "/providers/Microsoft.Support" + path +
 		"?api-version=" + ClassifyAPIVersion
 	ans, err := c.send(ctx, http.MethodPost, u, body)

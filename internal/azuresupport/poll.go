@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type operationStatus struct {
 // operations finish within a second, so the first polls come soon. It
 // gives up after PollTimeout with a transient error: the operation may still
 // land, and a retried create then finds the ticket.
-func (c *SupportClient) await(ctx context.Context, accepted http.Header) error {
+func (c *Client) await(ctx context.Context, accepted http.Header) error {
 	async := accepted.Get("Azure-AsyncOperation")
 	loc := accepted.Get("Location")
 	if async == "" && loc == "" {
@@ -60,7 +60,7 @@ func (c *SupportClient) await(ctx context.Context, accepted http.Header) error {
 	}
 }
 
-func (c *SupportClient) pollAsync(ctx context.Context, u string) (bool, http.Header, error) {
+func (c *Client) pollAsync(ctx context.Context, u string) (bool, http.Header, error) {
 	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, nil, fmt.Errorf("poll operation: %w", err)
@@ -86,7 +86,7 @@ func (c *SupportClient) pollAsync(ctx context.Context, u string) (bool, http.Hea
 	}
 }
 
-func (c *SupportClient) pollLocation(ctx context.Context, u string) (bool, http.Header, string, error) {
+func (c *Client) pollLocation(ctx context.Context, u string) (bool, http.Header, string, error) {
 	ans, err := c.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, nil, u, fmt.Errorf("poll operation: %w", err)
@@ -103,7 +103,7 @@ func (c *SupportClient) pollLocation(ctx context.Context, u string) (bool, http.
 // pollWait is the wait before poll n (0: the first): h's Retry-After when
 // it has one (at most PollTimeout), else PollFirst doubled n times, at most
 // PollInterval.
-func (c *SupportClient) pollWait(h http.Header, n int) time.Duration {
+func (c *Client) pollWait(h http.Header, n int) time.Duration {
 	if d, ok := outbound.ParseRetryAfter(h.Get("Retry-After"), c.clock.Now()); ok {
 		return min(d, c.limit)
 	}

@@ -1,4 +1,4 @@
-package escalation_test
+package azuresupport_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/outbound"
 )
@@ -43,7 +43,7 @@ func TestARMErrors(t *testing.T) {
 			a := newSupARM(t)
 			a.on("GET", supPrefix+"/supportTickets/testticket", tt.answer)
 			_, err := newSupClient(t, a, &supClock{}).GetTicket(context.Background(), "testticket")
-			var ae *escalation.ARMError
+			var ae *azuresupport.ARMError
 			if !errors.As(err, &ae) {
 				t.Fatalf("err = %v, not an *ARMError", err)
 			}
@@ -53,7 +53,7 @@ func TestARMErrors(t *testing.T) {
 			if fault.Classify(err) != tt.class || fault.RetryAfter(err) != tt.retry {
 				t.Errorf("class %s retry %s, want %s %s", fault.Classify(err), fault.RetryAfter(err), tt.class, tt.retry)
 			}
-			if errors.Is(err, escalation.ErrTicketNotFound) != tt.notFound {
+			if errors.Is(err, azuresupport.ErrTicketNotFound) != tt.notFound {
 				t.Errorf("errors.Is(ErrTicketNotFound) = %v", !tt.notFound)
 			}
 			var se *outbound.StatusError
@@ -111,7 +111,7 @@ func TestCloseTicket(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		a := newSupARM(t)
 		_, err := newSupClient(t, a, &supClock{}).CloseTicket(context.Background(), "testticket")
-		if !errors.Is(err, escalation.ErrTicketNotFound) {
+		if !errors.Is(err, azuresupport.ErrTicketNotFound) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -120,22 +120,22 @@ func TestCloseTicket(t *testing.T) {
 func TestNewSupportClientValidates(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  escalation.SupportConfig
+		cfg  azuresupport.Config
 	}{
-		{"no tokens", escalation.SupportConfig{SubscriptionID: supSub}},
-		{"no subscription", escalation.SupportConfig{Tokens: supTokens{}}},
-		{"bad subscription", escalation.SupportConfig{Tokens: supTokens{}, SubscriptionID: "a/b"}},
-		{"bad URL", escalation.SupportConfig{Tokens: supTokens{}, SubscriptionID: supSub, ARMURL: "management.azure.com"}},
-		{"negative poll", escalation.SupportConfig{Tokens: supTokens{}, SubscriptionID: supSub, PollInterval: -1}},
+		{"no tokens", azuresupport.Config{SubscriptionID: supSub}},
+		{"no subscription", azuresupport.Config{Tokens: supTokens{}}},
+		{"bad subscription", azuresupport.Config{Tokens: supTokens{}, SubscriptionID: "a/b"}},
+		{"bad URL", azuresupport.Config{Tokens: supTokens{}, SubscriptionID: supSub, ARMURL: "management.azure.com"}},
+		{"negative poll", azuresupport.Config{Tokens: supTokens{}, SubscriptionID: supSub, PollInterval: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := escalation.NewSupportClient(tt.cfg); err == nil {
+			if _, err := azuresupport.New(tt.cfg); err == nil {
 				t.Fatal("accepted")
 			}
 		})
 	}
-	if _, err := escalation.NewSupportClient(escalation.SupportConfig{Tokens: supTokens{}, SubscriptionID: supSub}); err != nil {
+	if _, err := azuresupport.New(azuresupport.Config{Tokens: supTokens{}, SubscriptionID: supSub}); err != nil {
 		t.Fatal(err)
 	}
 }

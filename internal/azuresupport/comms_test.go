@@ -1,4 +1,4 @@
-package escalation_test
+package azuresupport_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/fault"
 )
 
@@ -34,7 +34,7 @@ func TestCreateCommunicationIdempotent(t *testing.T) {
 	a.on("GET", supPrefix+"/operationsStatus/c1", supJSON(200, supFixture(t, "operation_succeeded.json")))
 	a.on("GET", commPath, supJSON(200, supFixture(t, "communication_created.json")))
 	c := newSupClient(t, a, &supClock{})
-	msg := escalation.Communication{
+	msg := azuresupport.Communication{
 		Subject: "This is a test message from a customer!", Body: "This is a test message from a customer!", Sender: "user@contoso.com",
 	}
 
@@ -74,11 +74,11 @@ func TestCreateCommunicationValidates(t *testing.T) {
 	c := newSupClient(t, a, &supClock{})
 	for _, tc := range []struct {
 		ticket, comm string
-		m            escalation.Communication
+		m            azuresupport.Communication
 	}{
-		{"testticket", "c1", escalation.Communication{Subject: "s"}},
-		{"testticket", "c/1", escalation.Communication{Subject: "s", Body: "b"}},
-		{"", "c1", escalation.Communication{Subject: "s", Body: "b"}},
+		{"testticket", "c1", azuresupport.Communication{Subject: "s"}},
+		{"testticket", "c/1", azuresupport.Communication{Subject: "s", Body: "b"}},
+		{"", "c1", azuresupport.Communication{Subject: "s", Body: "b"}},
 	} {
 		if _, err := c.CreateCommunication(context.Background(), tc.ticket, tc.comm, tc.m); err == nil || fault.Classify(err) != fault.Permanent {
 			t.Errorf("%+v: err = %v", tc, err)
@@ -92,8 +92,8 @@ func TestCreateCommunicationValidates(t *testing.T) {
 func TestCreateCommunicationOnMissingTicket(t *testing.T) {
 	a := newSupARM(t)
 	_, err := newSupClient(t, a, &supClock{}).CreateCommunication(context.Background(), "nosuch", "c1",
-		escalation.Communication{Subject: "s", Body: "b", Sender: "a@b.c"})
-	if !errors.Is(err, escalation.ErrTicketNotFound) || fault.Classify(err) != fault.Permanent {
+		azuresupport.Communication{Subject: "s", Body: "b", Sender: "a@b.c"})
+	if !errors.Is(err, azuresupport.ErrTicketNotFound) || fault.Classify(err) != fault.Permanent {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"fmt"
@@ -57,9 +57,9 @@ type Ticket struct {
 // Closed reports whether Azure says the ticket is closed.
 func (t Ticket) Closed() bool { return strings.EqualFold(t.Properties.Status, "closed") }
 
-// validate checks what the API requires of a create, so that a mistake is
+// Validate checks what the API requires of a create, so that a mistake is
 // one clear permanent error instead of a 400 after a round trip.
-func (p *TicketProperties) validate() error {
+func (p *TicketProperties) Validate() error {
 	var missing []string
 	for _, f := range []struct{ name, v string }{
 		{"title", p.Title}, {"description", p.Description}, {"serviceId", p.ServiceID},

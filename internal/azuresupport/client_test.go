@@ -1,4 +1,4 @@
-package escalation_test
+package azuresupport_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/outbound"
 )
@@ -95,7 +95,7 @@ func sequence(hs ...http.HandlerFunc) http.HandlerFunc {
 
 func supFixture(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/support/" + name)
+	b, err := os.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +152,9 @@ type supTokens struct{}
 
 func (supTokens) AccessToken(context.Context) (string, error) { return supToken, nil }
 
-func newSupClient(t *testing.T, a *supARM, clock *supClock) *escalation.SupportClient {
+func newSupClient(t *testing.T, a *supARM, clock *supClock) *azuresupport.Client {
 	t.Helper()
-	c, err := escalation.NewSupportClient(escalation.SupportConfig{
+	c, err := azuresupport.New(azuresupport.Config{
 		ARMURL: a.srv.URL, SubscriptionID: supSub, Tokens: supTokens{},
 		HTTPClient:   outbound.NewClient(outbound.Options{Name: "arm", MaxAttempts: 2, InitialBackoff: time.Millisecond}),
 		PollInterval: 2 * time.Second, PollTimeout: time.Minute, Clock: clock,
@@ -167,9 +167,9 @@ func newSupClient(t *testing.T, a *supARM, clock *supClock) *escalation.SupportC
 
 // exampleProperties are the properties of the API documentation's create
 // example (CreateTechnicalSupportTicketForSubscription).
-func exampleProperties(t *testing.T) escalation.TicketProperties {
+func exampleProperties(t *testing.T) azuresupport.TicketProperties {
 	t.Helper()
-	var req struct{ Properties escalation.TicketProperties }
+	var req struct{ Properties azuresupport.TicketProperties }
 	if err := json.Unmarshal([]byte(supFixture(t, "create_ticket_request.json")), &req); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestCreateTicketPollsAsyncOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Existing || got.Name != "testticket" || got.Properties.SupportTicketID != "119120321001170" ||
-		got.Properties.Status != "Open" || got.Properties.Severity != escalation.SeverityModerate ||
+		got.Properties.Status != "Open" || got.Properties.Severity != azuresupport.SeverityModerate ||
 		!got.Properties.CreatedDate.Equal(time.Date(2020, 3, 20, 21, 36, 18, 0, time.UTC)) {
 		t.Errorf("ticket = %+v", got)
 	}
@@ -330,7 +330,7 @@ func TestCreateTicketOperationFailed(t *testing.T) {
 			a.on("GET", supPrefix+"/operationsStatus/op3", supJSON(200,
 				strings.ReplaceAll(supFixture(t, "operation_failed.json"), "{{code}}", tt.code)))
 			_, err := newSupClient(t, a, &supClock{}).CreateTicket(context.Background(), "testticket", exampleProperties(t))
-			var ae *escalation.ARMError
+			var ae *azuresupport.ARMError
 			if !errors.As(err, &ae) || ae.Code != tt.code || ae.Message != "The support ticket could not be created." {
 				t.Fatalf("err = %v", err)
 			}
@@ -369,7 +369,7 @@ func TestCreateTicketPollSchedule(t *testing.T) {
 		supJSON(200, supFixture(t, "operation_succeeded.json"))))
 	a.on("GET", ticketPath, supJSON(200, supFixture(t, "ticket_created.json")))
 	clock := &supClock{}
-	c, err := escalation.NewSupportClient(escalation.SupportConfig{
+	c, err := azuresupport.New(azuresupport.Config{
 		ARMURL: a.srv.URL, SubscriptionID: supSub, Tokens: supTokens{}, Clock: clock,
 		HTTPClient: outbound.NewClient(outbound.Options{Name: "arm", MaxAttempts: 2, InitialBackoff: time.Millisecond}),
 	})
@@ -403,21 +403,21 @@ func TestCreateTicketValidates(t *testing.T) {
 	tests := []struct {
 		name   string
 		ticket string
-		edit   func(p *escalation.TicketProperties)
+		edit   func(p *azuresupport.TicketProperties)
 		want   string
 	}{
-		{"missing title", "t1", func(p *escalation.TicketProperties) { p.Title = " " }, "title"},
-		{"missing contact", "t1", func(p *escalation.TicketProperties) { p.ContactDetails = escalation.ContactDetails{} }, "contactDetails.firstName"},
-		{"bad severity", "t1", func(p *escalation.TicketProperties) { p.Severity = "urgent" }, "highestcriticalimpact"},
-		{"bad consent", "t1", func(p *escalation.TicketProperties) { p.AdvancedDiagnosticConsent = "maybe" }, "Yes or No"},
-		{"bad contact method", "t1", func(p *escalation.TicketProperties) { p.ContactDetails.PreferredContactMethod = "fax" }, "email or phone"},
-		{"phone without number", "t1", func(p *escalation.TicketProperties) { p.ContactDetails.PreferredContactMethod = "phone" }, "contactDetails.phoneNumber"},
-		{"critical without phone number", "t1", func(p *escalation.TicketProperties) { p.Severity = escalation.SeverityCritical }, "phone number for a case of severity critical"},
-		{"highestcriticalimpact without phone number", "t1", func(p *escalation.TicketProperties) {
-			p.Severity = escalation.SeverityHighestCriticalImpact
+		{"missing title", "t1", func(p *azuresupport.TicketProperties) { p.Title = " " }, "title"},
+		{"missing contact", "t1", func(p *azuresupport.TicketProperties) { p.ContactDetails = azuresupport.ContactDetails{} }, "contactDetails.firstName"},
+		{"bad severity", "t1", func(p *azuresupport.TicketProperties) { p.Severity = "urgent" }, "highestcriticalimpact"},
+		{"bad consent", "t1", func(p *azuresupport.TicketProperties) { p.AdvancedDiagnosticConsent = "maybe" }, "Yes or No"},
+		{"bad contact method", "t1", func(p *azuresupport.TicketProperties) { p.ContactDetails.PreferredContactMethod = "fax" }, "email or phone"},
+		{"phone without number", "t1", func(p *azuresupport.TicketProperties) { p.ContactDetails.PreferredContactMethod = "phone" }, "contactDetails.phoneNumber"},
+		{"critical without phone number", "t1", func(p *azuresupport.TicketProperties) { p.Severity = azuresupport.SeverityCritical }, "phone number for a case of severity critical"},
+		{"highestcriticalimpact without phone number", "t1", func(p *azuresupport.TicketProperties) {
+			p.Severity = azuresupport.SeverityHighestCriticalImpact
 		}, "phone number for a case of severity highestcriticalimpact"},
-		{"bad name", "a/b", func(p *escalation.TicketProperties) {}, "not a valid resource name"},
-		{"empty name", "", func(p *escalation.TicketProperties) {}, "not a valid resource name"},
+		{"bad name", "a/b", func(p *azuresupport.TicketProperties) {}, "not a valid resource name"},
+		{"empty name", "", func(p *azuresupport.TicketProperties) {}, "not a valid resource name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

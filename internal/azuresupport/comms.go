@@ -1,4 +1,4 @@
-package escalation
+package azuresupport
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func (w wireCommunication) communication() Communication {
 // commName (see CommunicationName) and returns it as Azure has it. A
 // communication of that name that already exists (409) is read back and
 // returned with Existing set: the same name never posts twice.
-func (c *SupportClient) CreateCommunication(ctx context.Context, ticketName, commName string, m Communication) (Communication, error) {
+func (c *Client) CreateCommunication(ctx context.Context, ticketName, commName string, m Communication) (Communication, error) {
 	if err := errors.Join(checkName("ticket", ticketName), checkName("communication", commName)); err != nil {
 		return Communication{}, fmt.Errorf("create communication: %w", fault.AsPermanent(err))
 	}
@@ -90,7 +90,7 @@ func (c *SupportClient) CreateCommunication(ctx context.Context, ticketName, com
 }
 
 // GetCommunication reads one communication of a ticket.
-func (c *SupportClient) GetCommunication(ctx context.Context, ticketName, commName string) (Communication, error) {
+func (c *Client) GetCommunication(ctx context.Context, ticketName, commName string) (Communication, error) {
 	if err := errors.Join(checkName("ticket", ticketName), checkName("communication", commName)); err != nil {
 		return Communication{}, fmt.Errorf("get communication: %w", fault.AsPermanent(err))
 	}
@@ -103,7 +103,7 @@ func (c *SupportClient) GetCommunication(ctx context.Context, ticketName, commNa
 
 // ListCommunications lists every communication of a ticket, following
 // nextLink across pages.
-func (c *SupportClient) ListCommunications(ctx context.Context, ticketName string) ([]Communication, error) {
+func (c *Client) ListCommunications(ctx context.Context, ticketName string) ([]Communication, error) {
 	if err := checkName("ticket", ticketName); err != nil {
 		return nil, fmt.Errorf("list communications: %w", err)
 	}
@@ -148,9 +148,9 @@ type wireCatalogEntry struct {
 }
 
 // ListServices lists the services tickets can be filed for.
-func (c *SupportClient) ListServices(ctx context.Context) ([]Service, error) {
+func (c *Client) ListServices(ctx context.Context) ([]Service, error) {
 	var out []Service
-	u := c.arm.String() + "/providers/Microsoft.Support/services?api-version=" + SupportAPIVersion
+	u := c.arm.String() + "/providers/Microsoft.Support/services?api-version=" + APIVersion
 	err := c.pages(ctx, u, func(raw json.RawMessage) error {
 		var w wireCatalogEntry
 		if err := json.Unmarshal(raw, &w); err != nil {
@@ -167,14 +167,14 @@ func (c *SupportClient) ListServices(ctx context.Context) ([]Service, error) {
 
 // ListProblemClassifications lists the problem classifications of a
 // service, given by its name (guid) or its full id.
-func (c *SupportClient) ListProblemClassifications(ctx context.Context, serviceID string) ([]ProblemClassification, error) {
+func (c *Client) ListProblemClassifications(ctx context.Context, serviceID string) ([]ProblemClassification, error) {
 	svc := serviceID[strings.LastIndex(serviceID, "/")+1:]
 	if err := checkName("service", svc); err != nil {
 		return nil, fmt.Errorf("list problem classifications: %w", err)
 	}
 	var out []ProblemClassification
 	u := c.arm.String() + "/providers/Microsoft.Support/services/" + url.PathEscape(svc) +
-		"/problemClassifications?api-version=" + SupportAPIVersion
+		"/problemClassifications?api-version=" + APIVersion
 	err := c.pages(ctx, u, func(raw json.RawMessage) error {
 		var w wireCatalogEntry
 		if err := json.Unmarshal(raw, &w); err != nil {
@@ -191,7 +191,7 @@ func (c *SupportClient) ListProblemClassifications(ctx context.Context, serviceI
 
 // pages GETs a collection and every page its nextLink names (on ARM only),
 // handing each item to item.
-func (c *SupportClient) pages(ctx context.Context, u string, item func(json.RawMessage) error) error {
+func (c *Client) pages(ctx context.Context, u string, item func(json.RawMessage) error) error {
 	for n := 0; u != ""; n++ {
 		if n == supportMaxPages {
 			return fault.Permanentf("more than %d pages", supportMaxPages)

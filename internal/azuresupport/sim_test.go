@@ -1,4 +1,4 @@
-package escalation_test
+package azuresupport_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
@@ -44,7 +44,7 @@ func TestSupportClientAgainstSimulator(t *testing.T) {
 	s := sim.New(sim.Config{AsyncPolls: 2})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	c, err := escalation.NewSupportClient(escalation.SupportConfig{
+	c, err := azuresupport.New(azuresupport.Config{
 		ARMURL: ts.URL, SubscriptionID: sim.DefaultSubscription, Tokens: simARMToken(simToken(t, ts.URL, sim.ARMResource)),
 		HTTPClient:   outbound.NewClient(outbound.Options{Name: "arm", InitialBackoff: time.Millisecond}),
 		PollInterval: time.Millisecond,
@@ -70,15 +70,15 @@ func TestSupportClientAgainstSimulator(t *testing.T) {
 		t.Fatalf("problem classifications: %v, %v", pcs, err)
 	}
 
-	name := escalation.TicketName(sim.DefaultIncidentSysID, 0)
+	name := azuresupport.TicketName(sim.DefaultIncidentSysID, 0)
 	if free, err := c.CheckNameAvailability(ctx, name); err != nil || !free {
 		t.Fatalf("name available = %v, %v", free, err)
 	}
-	p := escalation.TicketProperties{
+	p := azuresupport.TicketProperties{
 		Title: "INC0010023: Outlook cannot connect", Description: "Users cannot connect since 09:00.",
 		ServiceID: sim.Microsoft365ServiceID, ProblemClassificationID: sim.Microsoft365ProblemClassificationID,
-		Severity: escalation.SeverityFromPriority("2"), AdvancedDiagnosticConsent: "No",
-		ContactDetails: escalation.ContactDetails{
+		Severity: azuresupport.SeverityModerate, AdvancedDiagnosticConsent: "No",
+		ContactDetails: azuresupport.ContactDetails{
 			FirstName: "Megan", LastName: "Bowen", PrimaryEmailAddress: sim.DefaultAdminUPN, PreferredContactMethod: "email",
 			PreferredTimeZone: "Pacific Standard Time", PreferredSupportLanguage: "en-US", Country: "USA",
 		},
@@ -87,7 +87,7 @@ func TestSupportClientAgainstSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Existing || first.Properties.SupportTicketID == "" || first.Closed() || first.Properties.Severity != escalation.SeverityModerate {
+	if first.Existing || first.Properties.SupportTicketID == "" || first.Closed() || first.Properties.Severity != azuresupport.SeverityModerate {
 		t.Fatalf("first create = %+v", first)
 	}
 	again, err := c.CreateTicket(ctx, name, p)
@@ -101,8 +101,8 @@ func TestSupportClientAgainstSimulator(t *testing.T) {
 		t.Errorf("%d PUTs", n)
 	}
 
-	msg := escalation.Communication{Subject: "Update", Body: "Still failing.", Sender: sim.DefaultAdminUPN}
-	comm := escalation.CommunicationName("evt-42")
+	msg := azuresupport.Communication{Subject: "Update", Body: "Still failing.", Sender: sim.DefaultAdminUPN}
+	comm := azuresupport.CommunicationName("evt-42")
 	if m, err := c.CreateCommunication(ctx, name, comm, msg); err != nil || m.Existing || m.Body != msg.Body {
 		t.Fatalf("first message = %+v, %v", m, err)
 	}
