@@ -10,15 +10,12 @@ import (
 	"strings"
 
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/graph"
 	"github.com/escalator/escalator/internal/outbound"
 )
 
 // directoryMaxAnswer bounds one Graph answer; a page of memberOf is small.
 const directoryMaxAnswer = 4 << 20
-
-// directoryMaxPages bounds how many memberOf pages are followed, so that a
-// misbehaving nextLink cannot loop forever.
-const directoryMaxPages = 100
 
 // userSelect is what LookupUser asks for: the default properties lack
 // accountEnabled and usageLocation.
@@ -45,8 +42,7 @@ type DirectoryConfig struct {
 // checks the Microsoft 365 admin account before it is linked as the contact
 // of support cases.
 type Directory struct {
-	graph    *url.URL
-	graphAPI outbound.Caller
+	graph *graph.Client
 }
 
 // User is a Microsoft Entra user.
@@ -76,24 +72,12 @@ type Role struct {
 
 // NewDirectory validates cfg and returns a Directory.
 func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
-	raw := cfg.GraphURL
-	if raw == "" {
-		raw = "https://graph.microsoft.com"
+	g, err := graph.New(graph.Config{URL: cfg.GraphURL, Tokens: cfg.Tokens, HTTPClient: cfg.HTTPClient,
+		MaxBody: directoryMaxAnswer, NotFound: ErrUserNotFound})
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
 	}
-	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("directory: Graph URL %q must be an absolute http(s) URL such as https://graph.microsoft.com", cfg.GraphURL)
-	}
-	if cfg.Tokens == nil {
-		return nil, errors.New("directory: a token source for Microsoft Graph is required")
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = outbound.NewClient(outbound.Options{Name: "graph"})
-	}
-	return &Directory{graph: u, graphAPI: outbound.Caller{
-		Client: hc, Tokens: cfg.Tokens, Peer: "graph", MaxBody: directoryMaxAnswer, NotFound: ErrUserNotFound,
-	}}, nil
+	return &Directory{graph: g}, nil
 }
 
 // LookupUser reads the user upn (a user principal name or an object id).
@@ -102,8 +86,8 @@ func (d *Directory) LookupUser(ctx context.Context, upn string) (User, error) {
 	if strings.TrimSpace(upn) == "" {
 		return User{}, fault.Permanentf("look up user: empty user principal name")
 	}
-	target := d.endpoint([]string{"v1.0", "users", upn}, url.Values{"$select": {userSelect}})
-	data, err := d.get(ctx, target)
+	target := d.graph.Endpoint([]string{"v1.0", "users", upn}, url.Values{"$select": {userSelect}})
+	data, err := d.graph.Get(ctx, target)
 	if err != nil {
 		return User{}, fmt.Errorf("look up user %s: %w", upn, err)
 	}
@@ -124,30 +108,21 @@ func (d *Directory) DirectoryRoles(ctx context.Context, userID string) ([]Role, 
 		return nil, fault.Permanentf("list directory roles: empty user id")
 	}
 	roles := []Role{}
-	next := d.endpoint([]string{"v1.0", "users", userID, "memberOf"}, nil)
-	for page := 0; next != ""; page++ {
-		if page == directoryMaxPages {
-			return nil, fault.Permanentf("list directory roles of %s: more than %d pages", userID, directoryMaxPages)
-		}
-		data, err := d.get(ctx, next)
-		if err != nil {
-			return nil, fmt.Errorf("list directory roles of %s: %w", userID, err)
-		}
+	first := d.graph.Endpoint([]string{"v1.0", "users", userID, "memberOf"}, nil)
+	err := d.graph.Pages(ctx, first, func(data []byte) (string, error) {
 		var p memberOfPage
 		if err := json.Unmarshal(data, &p); err != nil {
-			return nil, fmt.Errorf("list directory roles of %s: decode: %w", userID, fault.AsPermanent(err))
+			return "", fmt.Errorf("decode: %w", fault.AsPermanent(err))
 		}
 		for _, m := range p.Value {
 			if m.ODataType == "#microsoft.graph.directoryRole" {
 				roles = append(roles, m.Role)
 			}
 		}
-		next = p.NextLink
-		if next != "" {
-			if err := d.sameOrigin(next); err != nil {
-				return nil, fmt.Errorf("list directory roles of %s: %w", userID, err)
-			}
-		}
+		return p.NextLink, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list directory roles of %s: %w", userID, err)
 	}
 	return roles, nil
 }
@@ -158,40 +133,4 @@ type memberOfPage struct {
 		Role
 	} `json:"value"`
 	NextLink string `json:"@odata.nextLink"`
-}
-
-// sameOrigin refuses a nextLink that would carry the Graph token to another
-// host.
-func (d *Directory) sameOrigin(link string) error {
-	u, err := url.Parse(link)
-	if err != nil || !outbound.SameOrigin(d.graph, u) {
-		return fault.Permanentf("next page link %q is not on %s", link, d.graph.Host)
-	}
-	return nil
-}
-
-// endpoint joins escaped path segments to the Graph root.
-func (d *Directory) endpoint(segments []string, q url.Values) string {
-	u := *d.graph
-	var path, raw strings.Builder
-	path.WriteString(d.graph.Path)
-	raw.WriteString(d.graph.EscapedPath())
-	for _, s := range segments {
-		path.WriteString("/" + s)
-		raw.WriteString("/" + url.PathEscape(s))
-	}
-	u.Path, u.RawPath = path.String(), raw.String()
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// get sends an authenticated GET and returns the bounded body of a 2xx; a
-// 404 matches ErrUserNotFound.
-func (d *Directory) get(ctx context.Context, target string) ([]byte, error) {
-	req, err := outbound.NewJSONRequest(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, err
-	}
-	ans, err := d.graphAPI.Send(req)
-	return ans.Body, err
 }

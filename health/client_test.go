@@ -352,7 +352,7 @@ func TestNewClientValidates(t *testing.T) {
 		})
 	}
 	c, err := NewClient(ClientConfig{Tokens: staticToken("x")})
-	if err != nil || c.base.String() != defaultGraphURL {
+	if err != nil || c.graph.Root() != "https://graph.microsoft.com" {
 		t.Fatalf("defaults: %v, %v", c, err)
 	}
 }
