@@ -64,13 +64,29 @@ func newDirGraph(t *testing.T) (*httptest.Server, *dirGraph) {
 	return srv, g
 }
 
-func (g *dirGraph) serve(path, body string) {
+func (g *dirGraph) handle(path string, h func(w http.ResponseWriter, r *http.Request)) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.routes[path] = func(w http.ResponseWriter, r *http.Request) {
+	g.routes[path] = h
+}
+
+func (g *dirGraph) serve(path, body string) {
+	g.handle(path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(body))
+	})
+}
+
+// lookupServed serves fixture at path and looks up upn.
+func lookupServed(t *testing.T, path, fixture, upn string) (escalation.User, *dirGraph) {
+	t.Helper()
+	srv, g := newDirGraph(t)
+	g.serve(path, dirFixture(t, fixture))
+	u, err := newTestDirectory(t, srv.URL).LookupUser(context.Background(), upn)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return u, g
 }
 
 func newTestDirectory(t *testing.T, graphURL string) *escalation.Directory {
@@ -107,12 +123,7 @@ func TestNewDirectoryValidates(t *testing.T) {
 }
 
 func TestLookupUser(t *testing.T) {
-	srv, g := newDirGraph(t)
-	g.serve("/v1.0/users/AdeleV@contoso.com", dirFixture(t, "user_select.json"))
-	u, err := newTestDirectory(t, srv.URL).LookupUser(context.Background(), "AdeleV@contoso.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, g := lookupServed(t, "/v1.0/users/AdeleV@contoso.com", "user_select.json", "AdeleV@contoso.com")
 	want := escalation.User{
 		ID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", UserPrincipalName: "AdeleV@contoso.com",
 		DisplayName: "Adele Vance", Mail: "AdeleV@contoso.com", GivenName: "Adele", Surname: "Vance",
@@ -131,12 +142,8 @@ func TestLookupUser(t *testing.T) {
 }
 
 func TestLookupUserDocumentedDefaultAnswer(t *testing.T) {
-	srv, g := newDirGraph(t)
-	g.serve("/v1.0/users/87d349ed-44d7-43e1-9a83-5f2406dee5bd", dirFixture(t, "user_default.json"))
-	u, err := newTestDirectory(t, srv.URL).LookupUser(context.Background(), "87d349ed-44d7-43e1-9a83-5f2406dee5bd")
-	if err != nil {
-		t.Fatal(err)
-	}
+	const id = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
+	u, _ := lookupServed(t, "/v1.0/users/"+id, "user_default.json", id)
 	if u.DisplayName != "Adele Vance" || u.AccountEnabled {
 		t.Errorf("user = %+v (accountEnabled absent must read as false)", u)
 	}
@@ -178,12 +185,10 @@ func TestLookupUserNotFound(t *testing.T) {
 
 func TestLookupUserTransient(t *testing.T) {
 	srv, g := newDirGraph(t)
-	g.mu.Lock()
-	g.routes["/v1.0/users/admin@contoso.onmicrosoft.com"] = func(w http.ResponseWriter, r *http.Request) {
+	g.handle("/v1.0/users/admin@contoso.onmicrosoft.com", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "0.01")
 		w.WriteHeader(http.StatusTooManyRequests)
-	}
-	g.mu.Unlock()
+	})
 	d, _ := escalation.NewDirectory(escalation.DirectoryConfig{
 		GraphURL: srv.URL, Tokens: dirStaticToken(dirTestToken),
 		HTTPClient: outbound.NewClient(outbound.Options{MaxAttempts: 1}),
@@ -201,16 +206,14 @@ func TestDirectoryRoles(t *testing.T) {
 	srv, g := newDirGraph(t)
 	const id = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
 	next := srv.URL + "/v1.0/users/" + id + "/memberOf?$skiptoken=page2"
-	g.mu.Lock()
-	g.routes["/v1.0/users/"+id+"/memberOf"] = func(w http.ResponseWriter, r *http.Request) {
+	g.handle("/v1.0/users/"+id+"/memberOf", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Query().Get("$skiptoken") == "page2" {
 			_, _ = w.Write([]byte(dirFixture(t, "memberof_page2.json")))
 			return
 		}
 		_, _ = w.Write([]byte(strings.ReplaceAll(dirFixture(t, "memberof_page1.json"), "{{NEXT}}", next)))
-	}
-	g.mu.Unlock()
+	})
 
 	roles, err := newTestDirectory(t, srv.URL).DirectoryRoles(context.Background(), id)
 	if err != nil {

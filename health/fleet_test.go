@@ -2,10 +2,8 @@ package health
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -84,18 +82,9 @@ func TestFleetSharesGraphBudget(t *testing.T) {
 
 func simGraphToken(t *testing.T, base string) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {sim.DefaultClientID},
-		"client_secret": {sim.DefaultClientSecret}, "resource": {sim.GraphResource}}
-	res, err := http.Post(base+"/"+sim.DefaultTenant+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	tok, err := sim.FetchToken(base, sim.GraphResource)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("sim token: %v", err)
-	}
-	return tok.AccessToken
+	return tok
 }

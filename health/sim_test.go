@@ -2,11 +2,7 @@ package health
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/escalator/escalator/internal/testkit/sim"
@@ -18,19 +14,8 @@ func TestClientAgainstSimulator(t *testing.T) {
 	s := sim.New(sim.Config{PageSize: 2})
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {sim.DefaultClientID},
-		"client_secret": {sim.DefaultClientSecret}, "resource": {sim.GraphResource}}
-	res, err := http.Post(ts.URL+"/"+sim.DefaultTenant+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(res.Body).Decode(&tok)
-	res.Body.Close()
 
-	c, err := NewClient(ClientConfig{GraphURL: ts.URL, Tokens: staticToken(tok.AccessToken), Limiter: &countingLimiter{}})
+	c, err := NewClient(ClientConfig{GraphURL: ts.URL, Tokens: staticToken(simGraphToken(t, ts.URL)), Limiter: &countingLimiter{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -205,7 +206,7 @@ func TestCreateTicketPollsAsyncOperation(t *testing.T) {
 		!got.Properties.CreatedDate.Equal(time.Date(2020, 3, 20, 21, 36, 18, 0, time.UTC)) {
 		t.Errorf("ticket = %+v", got)
 	}
-	if w, want := clock.recorded(), []time.Duration{500 * time.Millisecond, 500 * time.Millisecond, 3 * time.Second}; !equalDurations(w, want) {
+	if w, want := clock.recorded(), []time.Duration{500 * time.Millisecond, 500 * time.Millisecond, 3 * time.Second}; !slices.Equal(w, want) {
 		t.Errorf("waits = %v, want %v (Retry-After, else the second step of the schedule)", w, want)
 	}
 
@@ -232,18 +233,6 @@ func TestCreateTicketPollsAsyncOperation(t *testing.T) {
 	}
 }
 
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestCreateTicketPollsLocation(t *testing.T) {
 	a := newSupARM(t)
 	ticketPath := supPrefix + "/supportTickets/testticket"
@@ -261,7 +250,7 @@ func TestCreateTicketPollsLocation(t *testing.T) {
 	if got.Existing || got.Properties.SupportTicketID != "119120321001170" {
 		t.Errorf("ticket = %+v", got)
 	}
-	if w := clock.recorded(); !equalDurations(w, []time.Duration{250 * time.Millisecond, time.Second}) {
+	if w := clock.recorded(); !slices.Equal(w, []time.Duration{250 * time.Millisecond, time.Second}) {
 		t.Errorf("waits = %v", w)
 	}
 }
@@ -381,7 +370,7 @@ func TestCreateTicketPollSchedule(t *testing.T) {
 	}
 	ms := time.Millisecond
 	want := []time.Duration{250 * ms, 500 * ms, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
-	if w := clock.recorded(); !equalDurations(w, want) {
+	if w := clock.recorded(); !slices.Equal(w, want) {
 		t.Errorf("waits = %v, want %v", w, want)
 	}
 }

@@ -75,39 +75,41 @@ func TestARMErrors(t *testing.T) {
 }
 
 func TestCloseTicket(t *testing.T) {
-	t.Run("closes", func(t *testing.T) {
-		a := newSupARM(t)
-		a.on("PATCH", supPrefix+"/supportTickets/testticket", supJSON(200, supFixture(t, "ticket_closed.json")))
-		got, err := newSupClient(t, a, &supClock{}).CloseTicket(context.Background(), "testticket")
-		if err != nil || !got.Closed() {
-			t.Fatalf("CloseTicket = %+v, %v", got, err)
-		}
-		if b := string(a.requests()[0].Body); b != `{"status":"closed"}` {
-			t.Errorf("PATCH body %s", b)
-		}
-	})
-	t.Run("already closed", func(t *testing.T) {
-		a := newSupARM(t)
-		a.on("PATCH", supPrefix+"/supportTickets/testticket", func(w http.ResponseWriter, r *http.Request) {
-			supWriteError(w, 400, "BadRequest", "The support ticket is already closed.")
+	refuse := func(msg string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { supWriteError(w, 400, "BadRequest", msg) }
+	}
+	tests := []struct {
+		name    string
+		patch   http.HandlerFunc
+		get     string // the fixture a GET answers; "": no GET route
+		wantErr bool   // else: the closed ticket
+	}{
+		{"closes", supJSON(200, supFixture(t, "ticket_closed.json")), "", false},
+		{"already closed", refuse("The support ticket is already closed."), "ticket_closed.json", false},
+		{"refused and open", refuse("Cannot close."), "ticket_created.json", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newSupARM(t)
+			a.on("PATCH", supPrefix+"/supportTickets/testticket", tt.patch)
+			if tt.get != "" {
+				a.on("GET", supPrefix+"/supportTickets/testticket", supJSON(200, supFixture(t, tt.get)))
+			}
+			got, err := newSupClient(t, a, &supClock{}).CloseTicket(context.Background(), "testticket")
+			if tt.wantErr {
+				if err == nil || fault.Classify(err) != fault.Permanent {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err != nil || !got.Closed() {
+				t.Fatalf("CloseTicket = %+v, %v", got, err)
+			}
+			if b := string(a.requests()[0].Body); b != `{"status":"closed"}` {
+				t.Errorf("PATCH body %s", b)
+			}
 		})
-		a.on("GET", supPrefix+"/supportTickets/testticket", supJSON(200, supFixture(t, "ticket_closed.json")))
-		got, err := newSupClient(t, a, &supClock{}).CloseTicket(context.Background(), "testticket")
-		if err != nil || !got.Closed() {
-			t.Fatalf("CloseTicket = %+v, %v", got, err)
-		}
-	})
-	t.Run("refused and open", func(t *testing.T) {
-		a := newSupARM(t)
-		a.on("PATCH", supPrefix+"/supportTickets/testticket", func(w http.ResponseWriter, r *http.Request) {
-			supWriteError(w, 400, "BadRequest", "Cannot close.")
-		})
-		a.on("GET", supPrefix+"/supportTickets/testticket", supJSON(200, supFixture(t, "ticket_created.json")))
-		_, err := newSupClient(t, a, &supClock{}).CloseTicket(context.Background(), "testticket")
-		if err == nil || fault.Classify(err) != fault.Permanent {
-			t.Fatalf("err = %v", err)
-		}
-	})
+	}
 	t.Run("missing", func(t *testing.T) {
 		a := newSupARM(t)
 		_, err := newSupClient(t, a, &supClock{}).CloseTicket(context.Background(), "testticket")

@@ -2,11 +2,7 @@ package azuresupport_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,22 +15,13 @@ type simARMToken string
 
 func (s simARMToken) AccessToken(context.Context) (string, error) { return string(s), nil }
 
-func simToken(t *testing.T, base, resource string) string {
+func simToken(t *testing.T, base string) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {sim.DefaultClientID},
-		"client_secret": {sim.DefaultClientSecret}, "resource": {resource}}
-	res, err := http.Post(base+"/"+sim.DefaultTenant+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	tok, err := sim.FetchToken(base, sim.ARMResource)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token: %v", err)
-	}
-	return tok.AccessToken
+	return tok
 }
 
 // TestSupportClientAgainstSimulator runs a case's life against the
@@ -45,7 +32,7 @@ func TestSupportClientAgainstSimulator(t *testing.T) {
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 	c, err := azuresupport.New(azuresupport.Config{
-		ARMURL: ts.URL, SubscriptionID: sim.DefaultSubscription, Tokens: simARMToken(simToken(t, ts.URL, sim.ARMResource)),
+		ARMURL: ts.URL, SubscriptionID: sim.DefaultSubscription, Tokens: simARMToken(simToken(t, ts.URL)),
 		HTTPClient:   outbound.NewClient(outbound.Options{Name: "arm", InitialBackoff: time.Millisecond}),
 		PollInterval: time.Millisecond,
 	})

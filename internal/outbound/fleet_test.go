@@ -2,11 +2,9 @@ package outbound
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -68,20 +66,11 @@ func startSim(t *testing.T) (*sim.Server, string, *simLog, string) {
 	log := &simLog{}
 	ts := httptest.NewServer(log.wrap(s.Handler()))
 	t.Cleanup(ts.Close)
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {sim.DefaultClientID},
-		"client_secret": {sim.DefaultClientSecret}, "resource": {sim.GraphResource}}
-	res, err := http.Post(ts.URL+"/"+sim.DefaultTenant+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	tok, err := sim.FetchToken(ts.URL, sim.GraphResource)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("sim token: %v", err)
-	}
-	return s, ts.URL, log, tok.AccessToken
+	return s, ts.URL, log, tok
 }
 
 // replica is one Escalator process's Graph and ServiceNow callers.
