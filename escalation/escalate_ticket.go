@@ -2,13 +2,12 @@ package escalation
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/url"
 	"strings"
 
 	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/servicenow"
 )
 
 // Contact defaults, used when the event's escalation.contact leaves a
@@ -128,19 +127,7 @@ func incidentLink(source, sysID string) string {
 }
 
 // noteKey is a work-note marker key for id: id itself when it is short and
-// plain, else a digest (a marker must not hold '^', ']' or a line break,
-// and must stay a plain LIKE pattern).
+// plain, else a digest (servicenow.EventKeyForm).
 func noteKey(prefix, id string) string {
-	plain := len(id) <= 64 && id != ""
-	for _, r := range id {
-		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '.' || r == ':') {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return prefix + "-" + id
-	}
-	sum := sha256.Sum256([]byte(id))
-	return prefix + "-" + hex.EncodeToString(sum[:12])
+	return servicenow.NoteKey(prefix, id, servicenow.EventKeyForm)
 }

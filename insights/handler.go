@@ -15,6 +15,7 @@ import (
 	"github.com/escalator/escalator/health"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -189,7 +190,7 @@ func (h *Handler) Plan(ctx context.Context, ev *event.Event) (Plan, error) {
 // digest (A, B, then A again) a new note, while a retry after a crash
 // between posting and recording the digest finds the note it posted.
 func noteKey(digest string, prevRev uint64) string {
-	return fmt.Sprintf("insights-%s-%d", digest[:16], prevRev)
+	return servicenow.NoteKey("insights", fmt.Sprintf("%s-%d", digest[:16], prevRev), servicenow.EventKeyForm)
 }
 
 // Handle posts the insights note for the incident of msg, unless the

@@ -2,8 +2,6 @@ package rolegate
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -169,21 +168,8 @@ func (g *Gate) refuse(ctx context.Context, ev *event.Event) error {
 
 // NoteKey is the work note marker key of the refusal of event id:
 // "refused-<id>", or "refused-<sha256 of id>" when the id holds a character
-// that a marker or an encoded query cannot carry.
-func NoteKey(id string) string {
-	for _, r := range id {
-		if !safeKeyRune(r) {
-			sum := sha256.Sum256([]byte(id))
-			return "refused-" + hex.EncodeToString(sum[:16])
-		}
-	}
-	return "refused-" + id
-}
-
-func safeKeyRune(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-		r == '-' || r == '_' || r == '.' || r == ':'
-}
+// that a marker or an encoded query cannot carry (servicenow.RefusalKeyForm).
+func NoteKey(id string) string { return servicenow.NoteKey("refused", id, servicenow.RefusalKeyForm) }
 
 // RefusalNote is the work note that explains the refusal of ev for lack of
 // one of roles.

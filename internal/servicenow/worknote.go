@@ -49,14 +49,13 @@ func (c *Client) HasWorkNote(ctx context.Context, sysID, marker string) (bool, e
 	return len(recs) > 0, nil
 }
 
-// Marker returns the text that identifies the note posted under key.
-func Marker(key string) string { return "[escalator:" + key + "]" }
-
-// AddWorkNoteOnce posts text, followed by the marker of key, unless a work
-// note with that marker, written by Escalator's own user, is already on the
-// incident: a redelivered or replayed event does not post the same note
-// twice. posted says whether it posted. key must not contain '^', ']' or a
-// line break.
+// AddWorkNoteOnce posts text, followed by the marker of key (hidden, as
+// marker.go explains), unless a work note with that marker, written by Escalator's own
+// user, is already on the incident: a redelivered or replayed event does
+// not post the same note twice, nor does one that an earlier version of
+// Escalator posted with the marker visible. posted says whether it posted.
+// key must not contain '^', ']' or a line break (NoteKey builds one that
+// does not).
 func (c *Client) AddWorkNoteOnce(ctx context.Context, sysID, key, text string) (posted bool, err error) {
 	if key == "" || strings.ContainsAny(key, "^]\r\n") {
 		return false, fault.Permanentf("add work note to %s: invalid marker key %q", sysID, key)
@@ -66,7 +65,7 @@ func (c *Client) AddWorkNoteOnce(ctx context.Context, sysID, key, text string) (
 	if err != nil || found {
 		return false, err
 	}
-	if err := c.AddWorkNote(ctx, sysID, strings.TrimRight(text, "\n")+"\n\n"+marker); err != nil {
+	if err := c.AddWorkNote(ctx, sysID, markedNote(text, key)); err != nil {
 		return false, err
 	}
 	return true, nil

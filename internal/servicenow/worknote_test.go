@@ -120,8 +120,8 @@ func TestAddWorkNoteOnce(t *testing.T) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	want := []string{
-		"Microsoft case 2405300010000123 opened.\n\n[escalator:case-opened:evt-1]",
-		"another note\n\n[escalator:case-opened:evt-2]",
+		"Microsoft case 2405300010000123 opened.\n" + `[code]<span style="display:none">[escalator:case-opened:evt-1]</span>[/code]`,
+		"another note\n" + `[code]<span style="display:none">[escalator:case-opened:evt-2]</span>[/code]`,
 	}
 	var got []string
 	for _, n := range j.notes {

@@ -174,6 +174,23 @@ func TestServiceNowJournalQuery(t *testing.T) {
 	}
 }
 
+// A journal entry keeps its text as written: ServiceNow renders a
+// [code]…[/code] block as HTML only when it displays the entry, so a hidden
+// marker is still in the stored value, and a LIKE on it finds the entry.
+func TestServiceNowJournalKeepsCodeBlocks(t *testing.T) {
+	e := newEnv(t, Config{})
+	tok := e.snowToken(t)
+	note := "Escalated.\n" + `[code]<span style="display:none">[escalator:k1]</span>[/code]`
+	wantStatus(t, e.do(t, "PATCH", incidentPath+"/"+DefaultIncidentSysID, tok, map[string]string{"work_notes": note}), 200)
+	q := "element_id=" + DefaultIncidentSysID + "^element=work_notes^valueLIKE[escalator:k1]"
+	r := e.do(t, "GET", "/api/now/table/sys_journal_field?"+url.Values{"sysparm_query": {q}, "sysparm_fields": {"value"}}.Encode(), tok, nil)
+	wantStatus(t, r, 200)
+	got := r.json(t)["result"].([]any)
+	if len(got) != 1 || got[0].(map[string]any)["value"] != note {
+		t.Fatalf("journal rows %v, want one with the value %q", got, note)
+	}
+}
+
 func TestServiceNowAuthAndCrossScope(t *testing.T) {
 	e := newEnv(t, Config{})
 	req, _ := http.NewRequest("GET", e.ts.URL+incidentPath+"/"+DefaultIncidentSysID, nil)

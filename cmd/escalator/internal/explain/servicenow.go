@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -28,9 +27,6 @@ const (
 	tableIncident = "incident"
 	tableOutbox   = "u_escalator_outbox"
 	tableJournal  = "sys_journal_field"
-	// markerOpen starts every marker Escalator puts in its work notes
-	// (servicenow.Marker).
-	markerOpen = "[escalator:"
 )
 
 var (
@@ -38,7 +34,6 @@ var (
 	outboxFields   = []string{"sys_id", "sys_created_on", "sys_created_by", "u_type", "u_state", "u_result",
 		"u_event_seq", "u_attempts", "u_last_error"}
 	noteFields = []string{"sys_id", "sys_created_on", "sys_created_by", "value"}
-	markerExpr = regexp.MustCompile(`\[escalator:([^\]\r\n]+)\]`)
 )
 
 // snowTime reads a ServiceNow date-time ("2006-01-02 15:04:05", UTC, as the
@@ -102,7 +97,7 @@ func notes(ctx context.Context, sn Records, sysID string) ([]Note, error) {
 	}
 	recs, err := sn.List(ctx, tableJournal, servicenow.ListOptions{
 		Query: servicenow.Query{}.Eq("element_id", sysID).Eq("element", "work_notes").
-			Like("value", markerOpen).OrderBy("sys_created_on"),
+			Like("value", servicenow.MarkerPrefix).OrderBy("sys_created_on"),
 		Fields: noteFields,
 	})
 	if err != nil {
@@ -110,13 +105,12 @@ func notes(ctx context.Context, sn Records, sysID string) ([]Note, error) {
 	}
 	out := make([]Note, 0, len(recs))
 	for _, r := range recs {
-		m := markerExpr.FindStringSubmatch(r["value"])
-		if m == nil {
+		marker, text, ok := servicenow.FindMarker(r["value"])
+		if !ok {
 			continue
 		}
-		text := strings.TrimSpace(strings.Replace(r["value"], m[0], "", 1))
 		out = append(out, Note{SysID: r["sys_id"], Created: snowTime(r["sys_created_on"]), CreatedBy: r["sys_created_by"],
-			Marker: m[1], Text: text, Foreign: self != "" && !strings.EqualFold(r["sys_created_by"], self)})
+			Marker: marker, Text: text, Foreign: self != "" && !strings.EqualFold(r["sys_created_by"], self)})
 	}
 	return out, nil
 }
