@@ -29,8 +29,9 @@ type problem struct {
 	retryAfter time.Duration
 	// header adds headers to the answer (WWW-Authenticate, Allow).
 	header http.Header
-	// events is how many events the refused request held, when known.
-	events int
+	// events holds the type of each event the refused request held, as
+	// far as it was read ("" for a type not read): the refused count.
+	events []string
 	// close ends the connection after the answer (Connection: close): the
 	// body was not read, and reading it could wait for ever.
 	close bool

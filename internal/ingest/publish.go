@@ -35,7 +35,7 @@ func (s *Server) publish(ctx context.Context, r *http.Request, events []event.Ev
 			errs[i] = err
 			return
 		}
-		accepted[i] = acceptedEvent{ID: ev.ID, Seq: ack.Sequence, Duplicate: ack.Duplicate}
+		accepted[i] = acceptedEvent{ID: ev.ID, Seq: ack.Sequence, Duplicate: ack.Duplicate, eventType: ev.Type}
 	}
 
 	if len(events) == 1 {
@@ -68,7 +68,7 @@ func (s *Server) publish(ctx context.Context, r *http.Request, events []event.Ev
 	}
 
 	if err := firstCause(errs); err != nil {
-		return nil, s.unavailable(err, len(events))
+		return nil, s.unavailable(err, typesOf(events))
 	}
 	return accepted, nil
 }
@@ -149,11 +149,11 @@ func tooLarge(err error) bool {
 // unavailable turns a failed publish into the answer: 413 for an event
 // JetStream will never take, else 503 with Retry-After (the store is full,
 // or JetStream did not answer), so the caller's retry is always safe.
-func (s *Server) unavailable(err error, n int) *problem {
+func (s *Server) unavailable(err error, types []string) *problem {
 	if tooLarge(err) {
 		p := newProblem(http.StatusRequestEntityTooLarge, "event-too-large", "Event too large",
 			"an event exceeds the largest message JetStream accepts")
-		p.events = n
+		p.events = types
 		return p
 	}
 	var p *problem
@@ -167,6 +167,6 @@ func (s *Server) unavailable(err error, n int) *problem {
 		p.reason = "unavailable: " + err.Error()
 	}
 	p.retryAfter = s.cfg.RetryAfter
-	p.events = n
+	p.events = types
 	return p
 }

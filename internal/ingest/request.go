@@ -99,17 +99,20 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 		events, err = event.DecodeBatch(body)
 		// A batch over the limit is refused whole, valid or not; the count
 		// is only taken apart from the decode when the decode failed.
-		n := len(events)
+		batch := typesOf(events)
 		var types []struct {
 			Type string `json:"type"`
 		}
 		if err != nil && json.Unmarshal(body, &types) == nil {
-			n = len(types)
+			batch = make([]string, len(types))
+			for i, t := range types {
+				batch[i] = t.Type
+			}
 		}
-		if n > maxEvents {
+		if n := len(batch); n > maxEvents {
 			p := newProblem(http.StatusRequestEntityTooLarge, "too-many-events", "Too many events",
 				fmt.Sprintf("the batch holds %d events, at most %d are accepted per request", n, maxEvents))
-			p.events = n
+			p.events = batch
 			return nil, p
 		}
 		var ve *event.ValidationError
@@ -126,7 +129,7 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 		}
 		if err != nil {
 			p := decodeProblem(err)
-			p.events = n
+			p.events = batch
 			return nil, p
 		}
 	case modeBinary:
@@ -135,7 +138,7 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 		ev, err := event.DecodeBinary(r.Header, body)
 		if err != nil {
 			p := decodeProblem(err)
-			p.events = 1
+			p.events = []string{r.Header.Get("Ce-Type")}
 			return nil, p
 		}
 		events = []event.Event{ev}
@@ -146,7 +149,7 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 		ev, err := event.Decode(body)
 		if err != nil {
 			p := decodeProblem(err)
-			p.events = 1
+			p.events = []string{typeIn(body)}
 			return nil, p
 		}
 		events = []event.Event{ev}
@@ -164,7 +167,7 @@ func decodeEvents(m mode, r *http.Request, body []byte, maxEvents int) ([]event.
 	}
 	if len(fields) > 0 {
 		p := invalid(fields)
-		p.events = len(events)
+		p.events = typesOf(events)
 		return nil, p
 	}
 	return events, nil
@@ -185,4 +188,14 @@ func decodeProblem(err error) *problem {
 	default:
 		return invalid([]event.FieldError{{Index: -1, Field: "body", Detail: err.Error()}})
 	}
+}
+
+// typeIn is the type of the event a body that did not decode holds, as far
+// as it can be read: for the events counter.
+func typeIn(body []byte) string {
+	var ev struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(body, &ev)
+	return ev.Type
 }

@@ -113,6 +113,8 @@ type acceptedEvent struct {
 	ID        string `json:"id"`
 	Seq       uint64 `json:"seq"`
 	Duplicate bool   `json:"duplicate"`
+	// eventType is the event's type, for the events counter.
+	eventType string
 }
 
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
@@ -122,14 +124,16 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		s.refuse(ctx, w, r, p)
 		return
 	}
-	dups := 0
+	var fresh, dups []string
 	for _, a := range accepted {
 		if a.Duplicate {
-			dups++
+			dups = append(dups, a.eventType)
+		} else {
+			fresh = append(fresh, a.eventType)
 		}
 	}
 	s.metrics.request(ctx, http.StatusAccepted)
-	s.metrics.events(ctx, outcomeAccepted, len(accepted)-dups)
+	s.metrics.events(ctx, outcomeAccepted, fresh)
 	s.metrics.events(ctx, outcomeDuplicate, dups)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
@@ -159,7 +163,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) ([]acceptedEvent
 	if fields := checkSources(s.source, events, m == modeBatch); len(fields) > 0 {
 		p := invalid(fields)
 		p.reason = "source-mismatch"
-		p.events = len(events)
+		p.events = typesOf(events)
 		return nil, p
 	}
 	return s.publish(r.Context(), r, events)

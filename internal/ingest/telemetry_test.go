@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,7 +158,9 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-func sums(t *testing.T, rm metricdata.ResourceMetrics, name string, key attribute.Key) map[string]int64 {
+// sums adds up the data points of the counter name by the values of keys,
+// joined by spaces.
+func sums(t *testing.T, rm metricdata.ResourceMetrics, name string, keys ...attribute.Key) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	for _, sm := range rm.ScopeMetrics {
@@ -169,12 +173,53 @@ func sums(t *testing.T, rm metricdata.ResourceMetrics, name string, key attribut
 				t.Fatalf("%s is %T", name, m.Data)
 			}
 			for _, dp := range sum.DataPoints {
-				v, _ := dp.Attributes.Value(key)
-				out[v.Emit()] += dp.Value
+				vals := make([]string, len(keys))
+				for i, k := range keys {
+					v, _ := dp.Attributes.Value(k)
+					vals[i] = v.Emit()
+				}
+				out[strings.Join(vals, " ")] += dp.Value
 			}
 		}
 	}
 	return out
+}
+
+// The events counter carries the event type, and "other" for a type that
+// is not one of Escalator's: a client cannot grow the label's values.
+func TestEventMetricsByType(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	up := newEvent("ty-1")
+	up["type"] = event.TypeUpdated
+	wantAccepted(t, f.post("application/cloudevents-batch+json", tokenA, mustJSON(t, []any{newEvent("ty-0"), up})))
+	wantAccepted(t, f.post("application/cloudevents+json", tokenA, mustJSON(t, newEvent("ty-0"))))
+	for i, typ := range []string{"com.example.unknown", event.TypeTickHealth} {
+		ev := newEvent(fmt.Sprintf("ty-bad-%d", i))
+		ev["type"] = typ
+		wantStatus(t, f.post("application/cloudevents+json", tokenA, mustJSON(t, ev)), http.StatusBadRequest)
+	}
+	wantStatus(t, f.post("application/cloudevents+json", tokenA, []byte("{")), http.StatusBadRequest)
+
+	var rm metricdata.ResourceMetrics
+	if err := f.metrics.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := sums(t, rm, "escalator.ingest.events", "outcome", attrEventType)
+	want := map[string]int64{
+		"accepted " + event.TypeInsights:  1,
+		"accepted " + event.TypeUpdated:   1,
+		"duplicate " + event.TypeInsights: 1,
+		"refused " + event.TypeTickHealth: 1,
+		"refused other":                   2, // the unknown type and the unreadable body
+	}
+	if len(got) != len(want) {
+		t.Errorf("events by outcome and type %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("events[%s] = %d, want %d (all %v)", k, got[k], v, got)
+		}
+	}
 }
 
 func TestRefusalLogOmitsBody(t *testing.T) {
