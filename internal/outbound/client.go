@@ -124,7 +124,7 @@ func NewClient(opts Options) *http.Client {
 		otelOpts = append(otelOpts, otelhttp.WithMeterProvider(opts.MeterProvider))
 	}
 	traced := otelhttp.NewTransport(resendCounter{opts.Transport}, otelOpts...)
-	t := &retrier{opts: opts, next: traced, sleep: sleepCtx}
+	t := &retrier{opts: opts, next: labelService(opts.Service, traced), sleep: sleepCtx}
 	if opts.Holds != nil {
 		t.hold = opts.Holds.For(opts.Service)
 	}
