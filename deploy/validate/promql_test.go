@@ -147,7 +147,7 @@ func markdownAnchors(md string) map[string]bool {
 // exporter's translation: "." to "_", units as suffixes, "_total" on
 // counters), a recording rule of the file, or Prometheus's own "up".
 func TestDashboardAndRulesUseExportedMetrics(t *testing.T) {
-	_, exported := exercise(t)
+	lines, exported := exercise(t)
 	defined := map[string]bool{"up": true}
 	type use struct{ where, expr string }
 	var uses []use
@@ -175,6 +175,7 @@ func TestDashboardAndRulesUseExportedMetrics(t *testing.T) {
 				t.Errorf("%s: %s is not exported by Escalator", u.where, n)
 			}
 		}
+		checkLabels(t, u.where, u.expr, exportedLabels(lines))
 	}
 	// What on-call looks at is on the dashboard.
 	for _, n := range []string{
@@ -224,4 +225,72 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("panel %q: gridPos %+v outside the 24-column grid", p.Title, p.GridPos)
 		}
 	}
+}
+
+// exportedLabels are the label names each scraped metric carries.
+func exportedLabels(lines []string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, l := range lines {
+		name, rest, ok := strings.Cut(l, "{")
+		if !ok {
+			continue
+		}
+		if out[name] == nil {
+			out[name] = map[string]bool{}
+		}
+		for _, m := range labelName.FindAllStringSubmatch(rest[:strings.LastIndex(rest, "}")+1], -1) {
+			out[name][m[1]] = true
+		}
+	}
+	return out
+}
+
+var labelName = regexp.MustCompile(`(?:^|,)([a-zA-Z_][a-zA-Z0-9_]*)="`)
+
+// targetLabels are the labels Prometheus adds to every scraped series.
+var targetLabels = map[string]bool{"job": true, "instance": true}
+
+// checkLabels fails when an expression selects, or groups one metric, by
+// a label that metric does not carry: a panel grouping by a label nobody
+// sets shows one unnamed series, an alert matching one never fires.
+func checkLabels(t *testing.T, where, expr string, have map[string]map[string]bool) {
+	t.Helper()
+	e, err := promParser.ParseExpr(grafanaVars.ReplaceAllString(expr, "5m"))
+	if err != nil {
+		return // metricNames reported it
+	}
+	check := func(metric, label string) {
+		if labels, exported := have[metric]; exported && !labels[label] && !targetLabels[label] {
+			t.Errorf("%s: %s has no label %s", where, metric, label)
+		}
+	}
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			for _, m := range n.LabelMatchers {
+				if m.Name != labels.MetricName {
+					check(n.Name, m.Name)
+				}
+			}
+		case *parser.AggregateExpr:
+			if n.Without {
+				return nil
+			}
+			// Grouping labels are checked when one metric is aggregated.
+			var names []string
+			for _, sel := range parser.ExtractSelectors(n.Expr) {
+				for _, m := range sel {
+					if m.Name == labels.MetricName && !slices.Contains(names, m.Value) {
+						names = append(names, m.Value)
+					}
+				}
+			}
+			if len(names) == 1 {
+				for _, g := range n.Grouping {
+					check(names[0], g)
+				}
+			}
+		}
+		return nil
+	})
 }
