@@ -10,6 +10,7 @@ import (
 	"github.com/escalator/escalator/insights"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/worker"
 )
@@ -244,24 +245,59 @@ func TestStaleSnapshotRefreshFailureIsRetried(t *testing.T) {
 	}
 }
 
+// The first delivery posted its note and died before recording the
+// digest; the redelivery finds the note by its marker and records the
+// digest. The note may be this version's, or an earlier version's, its
+// marker visible on the last line: no second note after an upgrade.
 func TestCrashBetweenNoteAndDigest(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		post func(e *handlerEnv, p insights.Plan) error
+	}{
+		{"this version", func(e *handlerEnv, p insights.Plan) error {
+			_, err := e.notes.AddWorkNoteOnce(context.Background(), p.SysID, p.Key, p.Text)
+			return err
+		}},
+		{"earlier version", func(e *handlerEnv, p insights.Plan) error {
+			return e.notes.AddWorkNote(context.Background(), p.SysID, p.Text+"\n\n"+servicenow.Marker(p.Key))
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newHandlerEnv(t)
+			ev := exampleEvent(t)
+			p := planOf(t, e, ev)
+			if err := tt.post(e, p); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.handle(t, ev); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.workNotes(t)); n != 1 {
+				t.Errorf("%d work notes after the redelivery, want 1", n)
+			}
+			if got := e.storedDigest(t); got != p.Digest {
+				t.Errorf("stored digest %q, want %q", got, p.Digest)
+			}
+		})
+	}
+}
+
+// The note's marker is in the stored value, hidden in a [code] block that
+// the activity stream renders as nothing: agents read the note, not the key.
+func TestNoteMarkerIsHidden(t *testing.T) {
 	e := newHandlerEnv(t)
 	ev := exampleEvent(t)
-	ctx := context.Background()
-	// The first delivery posted its note and died before recording the digest.
 	p := planOf(t, e, ev)
-	if _, err := e.notes.AddWorkNoteOnce(ctx, p.SysID, p.Key, p.Text); err != nil {
-		t.Fatal(err)
-	}
-	// The redelivery finds the note by its marker and records the digest.
 	if err := e.handle(t, ev); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.workNotes(t)); n != 1 {
-		t.Errorf("%d work notes after the redelivery, want 1", n)
+	notes := e.workNotes(t)
+	if len(notes) != 1 {
+		t.Fatalf("%d work notes, want 1", len(notes))
 	}
-	if got := e.storedDigest(t); got != p.Digest {
-		t.Errorf("stored digest %q, want %q", got, p.Digest)
+	hidden := `[code]<span style="display:none">` + servicenow.Marker(p.Key) + `</span>[/code]`
+	if v := notes[0].Value; !strings.HasSuffix(v, "\n"+hidden) || strings.Count(v, servicenow.MarkerPrefix) != 1 {
+		t.Errorf("note does not end with its hidden marker %q:\n%s", hidden, v)
 	}
 }
 
