@@ -71,15 +71,12 @@ var transientOperationCodes = []string{
 	"TooManyRequests", "Canceled", "OperationCanceled",
 }
 
-// FaultClass implements fault.Classifier: 408, 429 and 5xx are transient,
-// other 4xx permanent. A failed asynchronous operation is permanent unless
+// FaultClass implements fault.Classifier: an answer has the class of its
+// status (fault.StatusClass). A failed asynchronous operation is permanent unless
 // its code says the service failed or cancelled it.
 func (e *ARMError) FaultClass() fault.Class {
-	switch {
-	case e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusTooManyRequests, e.StatusCode >= 500:
-		return fault.Transient
-	case e.StatusCode != 0:
-		return fault.Permanent
+	if e.StatusCode != 0 {
+		return fault.StatusClass(e.StatusCode)
 	}
 	for _, c := range transientOperationCodes {
 		if strings.EqualFold(c, e.Code) {

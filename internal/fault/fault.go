@@ -10,6 +10,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -28,6 +29,17 @@ func (c Class) String() string {
 		return "permanent"
 	}
 	return "transient"
+}
+
+// StatusClass is the class of an HTTP answer's status code: 408, 429 and
+// 5xx are worth retrying; every other refusal is the caller's mistake and
+// does not heal by retrying. The HTTP policy's retries and every error
+// built from an HTTP answer (status, token and ARM errors) ask here.
+func StatusClass(code int) Class {
+	if code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500 {
+		return Transient
+	}
+	return Permanent
 }
 
 // Classifier is implemented by errors that know their class.

@@ -9,12 +9,22 @@ import (
 
 type statusErr struct{ code int }
 
-func (e statusErr) Error() string { return fmt.Sprint(e.code) }
-func (e statusErr) FaultClass() Class {
-	if e.code >= 500 || e.code == 429 {
-		return Transient
+func (e statusErr) Error() string     { return fmt.Sprint(e.code) }
+func (e statusErr) FaultClass() Class { return StatusClass(e.code) }
+
+func TestStatusClass(t *testing.T) {
+	for _, tt := range []struct {
+		code int
+		want Class
+	}{
+		{0, Permanent}, {200, Permanent}, {400, Permanent}, {401, Permanent}, {404, Permanent},
+		{407, Permanent}, {409, Permanent}, {499, Permanent},
+		{408, Transient}, {429, Transient}, {500, Transient}, {503, Transient}, {599, Transient},
+	} {
+		if got := StatusClass(tt.code); got != tt.want {
+			t.Errorf("StatusClass(%d) = %v, want %v", tt.code, got, tt.want)
+		}
 	}
-	return Permanent
 }
 
 func TestClassify(t *testing.T) {

@@ -29,6 +29,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/ratelimit"
 )
 
@@ -203,7 +204,7 @@ func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case err != nil:
 			// Network failures and attempt timeouts are worth another try.
-		case transientStatus(resp.StatusCode):
+		case fault.StatusClass(resp.StatusCode) == fault.Transient:
 			if ra, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 				if ra > t.opts.MaxRetryAfter {
 					return resp, nil

@@ -43,21 +43,12 @@ func (e *StatusError) Error() string {
 	return b.String()
 }
 
-// FaultClass implements fault.Classifier: 408, 429 and 5xx are worth
-// retrying; every other status is the caller's mistake and is not.
-func (e *StatusError) FaultClass() fault.Class {
-	if transientStatus(e.StatusCode) {
-		return fault.Transient
-	}
-	return fault.Permanent
-}
+// FaultClass implements fault.Classifier: the class of the status
+// (fault.StatusClass).
+func (e *StatusError) FaultClass() fault.Class { return fault.StatusClass(e.StatusCode) }
 
 // RetryAfter implements fault.RetryAfterer.
 func (e *StatusError) RetryAfter() time.Duration { return e.Retry }
-
-func transientStatus(code int) bool {
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
-}
 
 // holdStatus says which answers, with a Retry-After, hold the whole
 // service rather than the one request: Microsoft's and ServiceNow's

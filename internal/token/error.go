@@ -58,17 +58,14 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// FaultClass is transient for 408, 429 and 5xx answers (and Entra's
-// temporarily_unavailable), permanent for every other refusal: a wrong
-// secret, tenant or client id does not heal by retrying.
+// FaultClass is the class of the status (fault.StatusClass), and transient
+// too for Entra's temporarily_unavailable: a wrong secret, tenant or client
+// id does not heal by retrying.
 func (e *Error) FaultClass() fault.Class {
-	switch {
-	case e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusTooManyRequests,
-		e.StatusCode >= 500, e.Code == "temporarily_unavailable":
+	if e.Code == "temporarily_unavailable" {
 		return fault.Transient
-	default:
-		return fault.Permanent
 	}
+	return fault.StatusClass(e.StatusCode)
 }
 
 // RetryAfter is the endpoint's Retry-After, zero when it sent none.
