@@ -1,10 +1,6 @@
 package insights
 
-import (
-	"cmp"
-	"math"
-	"slices"
-)
+import "math"
 
 // BM25 parameters: the usual defaults (Robertson et al.; Lucene, Elasticsearch).
 const (
@@ -83,46 +79,39 @@ func bm25IDF(n, df float64) float64 {
 	return math.Log(1 + (n-df+0.5)/(df+0.5))
 }
 
-// add adds weight × the BM25 contribution of term to scores (one slot per
-// document). It reports whether the term is in the index. The []byte
+// id is the id of term, the one map lookup of a query term. The []byte
 // conversion in the map index does not allocate.
-func (idx *bm25Index) add(scores []float64, term []byte, weight float64) bool {
+func (idx *bm25Index) id(term []byte) (int32, bool) {
 	id, ok := idx.terms[string(term)]
-	if !ok {
-		return false
-	}
-	for _, p := range idx.postings[id] {
-		scores[p.doc] += weight * p.weight
-	}
-	return true
+	return id, ok
 }
 
-// score returns the BM25 score of every document for query (each term
-// counted as often as it occurs in query).
-func (idx *bm25Index) score(query []string) []float64 {
-	scores := make([]float64, idx.docs)
-	for _, t := range query {
-		idx.add(scores, []byte(t), 1)
+// add adds weight × the BM25 contribution of term id to scores (one slot
+// per document), each document's share multiplied by scale[doc] when scale
+// is not nil. It is the one place a query is scored: Recommend's query,
+// phrases and feedback, and each article's own title.
+func (idx *bm25Index) add(scores []float64, id int32, weight float64, scale []float64) {
+	if scale == nil {
+		for _, p := range idx.postings[id] {
+			scores[p.doc] += weight * p.weight
+		}
+		return
 	}
-	return scores
+	for _, p := range idx.postings[id] {
+		scores[p.doc] += weight * p.weight * scale[p.doc]
+	}
 }
 
 // docScore is the BM25 score of document doc for the distinct terms of
-// query.
-func (idx *bm25Index) docScore(doc int32, query []string) float64 {
-	var score float64
+// query, scored by add in scratch (one slot per document).
+func (idx *bm25Index) docScore(scratch []float64, doc int32, query []string) float64 {
+	clear(scratch)
 	seen := make(map[int32]bool, len(query))
 	for _, t := range query {
-		id, ok := idx.terms[t]
-		if !ok || seen[id] {
-			continue
-		}
-		seen[id] = true
-		ps := idx.postings[id]
-		// Postings are in document order.
-		if i, found := slices.BinarySearchFunc(ps, doc, func(p posting, d int32) int { return cmp.Compare(p.doc, d) }); found {
-			score += ps[i].weight
+		if id, ok := idx.id([]byte(t)); ok && !seen[id] {
+			seen[id] = true
+			idx.add(scratch, id, 1, nil)
 		}
 	}
-	return score
+	return scratch[doc]
 }

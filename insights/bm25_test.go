@@ -30,6 +30,18 @@ func tinyIndex() *bm25Index {
 	}, 1.2, 0.75)
 }
 
+// bm25Scores scores every document of idx for query through add, the way
+// Recommend does, but counting a repeated query term as often as it occurs.
+func bm25Scores(idx *bm25Index, query []string) []float64 {
+	scores := make([]float64, idx.docs)
+	for _, t := range query {
+		if id, ok := idx.id([]byte(t)); ok {
+			idx.add(scores, id, 1, nil)
+		}
+	}
+	return scores
+}
+
 func TestBM25HandComputed(t *testing.T) {
 	idx := tinyIndex()
 	tests := []struct {
@@ -46,13 +58,24 @@ func TestBM25HandComputed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := idx.score(tt.query)
+			got := bm25Scores(idx, tt.query)
 			for i := range tt.want {
 				if math.Abs(got[i]-tt.want[i]) > 1e-6 {
-					t.Errorf("score(%q)[d%d] = %.7f, want %.7f", tt.query, i, got[i], tt.want[i])
+					t.Errorf("bm25Scores(%q)[d%d] = %.7f, want %.7f", tt.query, i, got[i], tt.want[i])
 				}
 			}
 		})
+	}
+}
+
+func TestBM25DocScoreCountsDistinctTerms(t *testing.T) {
+	idx := tinyIndex()
+	scratch := make([]float64, idx.docs)
+	if got := idx.docScore(scratch, 1, []string{"outlook", "outlook", "sharepoint"}); math.Abs(got-0.5981864) > 1e-6 {
+		t.Errorf("docScore(d1, outlook outlook sharepoint) = %.7f, want 0.5981864", got)
+	}
+	if got := idx.docScore(scratch, 0, []string{"outlook", "connect"}); math.Abs(got-(0.4991763+1.0417084)) > 1e-6 {
+		t.Errorf("docScore(d0, outlook connect) = %.7f, want %.7f", got, 0.4991763+1.0417084)
 	}
 }
 
@@ -65,7 +88,7 @@ func TestBM25IDFPositiveForCommonTerms(t *testing.T) {
 
 func TestBM25EmptyCorpus(t *testing.T) {
 	idx := newBM25(nil, bm25K1, bm25B)
-	if got := idx.score([]string{"outlook"}); len(got) != 0 {
+	if got := bm25Scores(idx, []string{"outlook"}); len(got) != 0 {
 		t.Errorf("score on empty corpus = %v", got)
 	}
 }

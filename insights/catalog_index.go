@@ -60,8 +60,9 @@ func newCatalogIndex(articles []Article) catalogIndex {
 			x.docTerms[p.doc] = append(x.docTerms[p.doc], int32(id))
 		}
 	}
+	scores := make([]float64, len(articles))
 	for d, a := range articles {
-		x.titleScores[d] = x.terms.docScore(int32(d), tokenize(a.Title))
+		x.titleScores[d] = x.terms.docScore(scores, int32(d), tokenize(a.Title))
 		for _, s := range a.Services {
 			x.serviceSets[d] |= serviceBit(CanonicalService(s))
 		}

@@ -57,7 +57,7 @@ func pipelineRanker(c *Catalog) evalRanker {
 // incident's terms, no services, no floor.
 func plainBM25Ranker(c *Catalog) evalRanker {
 	return func(text string) ([]ServiceMatch, []ArticleMatch) {
-		scores := c.index.terms.score(distinct(tokenize(text)))
+		scores := bm25Scores(c.index.terms, distinct(tokenize(text)))
 		var found []int
 		for i, s := range scores {
 			if s > 0 {

@@ -7,7 +7,10 @@ type ranking struct {
 	// base is the BM25 of the query (text terms and service names) after
 	// the service factor; final is what orders; pairs is the BM25 of the
 	// text's phrases.
-	base, final, pairs                   []float64
+	base, final, pairs []float64
+	// scale[d] is otherServiceFactor for an article of none of the
+	// matched services, 1 for the others (when services matched).
+	scale                                []float64
 	seen, seenPairs                      []bool // by term id, by pair id
 	matched                              uint32 // services of the query (serviceBit)
 	termBuf, pairBuf, typoBuf, clauseBuf []byte // scratch
@@ -15,14 +18,15 @@ type ranking struct {
 
 func newRanking(x *catalogIndex) *ranking {
 	n := len(x.titleScores)
-	scores := make([]float64, 3*n)
+	scores := make([]float64, 4*n)
 	seen := make([]bool, len(x.terms.postings)+len(x.pairs.postings))
 	bufs := make([]byte, 4*64)
 	return &ranking{
 		x:         x,
 		base:      scores[:n:n],
 		final:     scores[n : 2*n : 2*n],
-		pairs:     scores[2*n:],
+		pairs:     scores[2*n : 3*n : 3*n],
+		scale:     scores[3*n:],
 		seen:      seen[:len(x.terms.postings)],
 		seenPairs: seen[len(x.terms.postings):],
 		termBuf:   bufs[0:0:64],
@@ -37,6 +41,7 @@ func (r *ranking) reset() {
 	clear(r.base)
 	clear(r.final)
 	clear(r.pairs)
+	clear(r.scale)
 	clear(r.seen)
 	clear(r.seenPairs)
 	r.matched = 0
@@ -60,11 +65,9 @@ func (r *ranking) addText(text string) {
 		word := r.x.termWords[id] // as the catalog spells it
 		if prev > 0 {
 			r.pairBuf = append(append(r.pairBuf[:prev], ' '), word...)
-			if pid, ok := r.x.pairs.terms[string(r.pairBuf)]; ok && !r.seenPairs[pid] {
+			if pid, ok := r.x.pairs.id(r.pairBuf); ok && !r.seenPairs[pid] {
 				r.seenPairs[pid] = true
-				for _, p := range r.x.pairs.postings[pid] {
-					r.pairs[p.doc] += p.weight
-				}
+				r.x.pairs.add(r.pairs, pid, 1, nil)
 			}
 		}
 		r.pairBuf = append(r.pairBuf[:0], word...)
@@ -75,10 +78,7 @@ func (r *ranking) addText(text string) {
 	})
 }
 
-func (r *ranking) termID(t []byte) (int32, bool) {
-	id, ok := r.x.terms.terms[string(t)]
-	return id, ok
-}
+func (r *ranking) termID(t []byte) (int32, bool) { return r.x.terms.id(t) }
 
 // addTerm adds weight × the BM25 of term id to base, once per query.
 func (r *ranking) addTerm(id int32, weight float64) {
@@ -86,9 +86,7 @@ func (r *ranking) addTerm(id int32, weight float64) {
 		return
 	}
 	r.seen[id] = true
-	for _, p := range r.x.terms.postings[id] {
-		r.base[p.doc] += weight * p.weight
-	}
+	r.x.terms.add(r.base, id, weight, nil)
 }
 
 // addServices adds the names of the matched services to the query,
@@ -105,7 +103,7 @@ func (r *ranking) addServices(services []ServiceMatch) {
 			w = 0.5 + 0.5*float64(s.Score)/float64(top)
 		}
 		r.termBuf = scanTerms(s.Service, r.termBuf, func(t []byte) {
-			if id, ok := r.x.terms.terms[string(t)]; ok {
+			if id, ok := r.x.terms.id(t); ok {
 				r.addTerm(id, w)
 			}
 		})
@@ -113,12 +111,16 @@ func (r *ranking) addServices(services []ServiceMatch) {
 	r.applyServiceFactor(r.base)
 }
 
+// applyServiceFactor multiplies the scores of the articles of none of the
+// matched services by otherServiceFactor, and keeps the factors in scale.
 func (r *ranking) applyServiceFactor(scores []float64) {
 	if r.matched == 0 {
 		return
 	}
 	for d := range scores {
+		r.scale[d] = 1
 		if r.x.serviceSets[d]&r.matched == 0 {
+			r.scale[d] = otherServiceFactor
 			scores[d] *= otherServiceFactor
 		}
 	}
@@ -127,16 +129,13 @@ func (r *ranking) applyServiceFactor(scores []float64) {
 // addFeedback adds to final the feedback query: the terms of article top
 // that the query lacks, weighted feedbackWeight (and otherServiceFactor).
 func (r *ranking) addFeedback(top int) {
+	var scale []float64
+	if r.matched != 0 {
+		scale = r.scale
+	}
 	for _, id := range r.x.docTerms[top] {
-		if r.seen[id] {
-			continue
-		}
-		for _, p := range r.x.terms.postings[id] {
-			w := feedbackWeight * p.weight
-			if r.matched != 0 && r.x.serviceSets[p.doc]&r.matched == 0 {
-				w *= otherServiceFactor
-			}
-			r.final[p.doc] += w
+		if !r.seen[id] {
+			r.x.terms.add(r.final, id, feedbackWeight, scale)
 		}
 	}
 }
