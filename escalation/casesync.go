@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/escalator/escalator/internal/azuresupport"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -112,10 +112,7 @@ func NewCaseSync(cfg CaseSyncConfig) (*CaseSync, error) {
 	if cfg.Burst == 0 {
 		cfg.Burst = 1
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := telemetry.OrDiscard(cfg.Logger)
 	ins, err := newCaseSyncInstruments(cfg.MeterProvider)
 	if err != nil {
 		return nil, err

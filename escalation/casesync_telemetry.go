@@ -5,7 +5,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 const caseSyncScope = "github.com/escalator/escalator/escalation"
@@ -24,9 +25,7 @@ type caseSyncInstruments struct {
 //	escalator.cases.synced          open cases read from Azure, per run
 //	escalator.cases.updates_posted  work notes written, by kind (status, communication)
 func newCaseSyncInstruments(mp metric.MeterProvider) (*caseSyncInstruments, error) {
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
+	mp = telemetry.OrNoopMeter(mp)
 	m := mp.Meter(caseSyncScope)
 	ins := &caseSyncInstruments{}
 	var err error

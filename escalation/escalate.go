@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -114,10 +114,7 @@ func NewEscalateHandler(cfg EscalateConfig) (*EscalateHandler, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := telemetry.OrDiscard(cfg.Logger)
 	opened, err := newCasesOpened(cfg.MeterProvider)
 	if err != nil {
 		return nil, err

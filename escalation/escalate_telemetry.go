@@ -4,7 +4,8 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // MetricCasesOpened counts Microsoft support cases opened: counted when the
@@ -14,9 +15,7 @@ const MetricCasesOpened = "escalator.cases.opened"
 
 // newCasesOpened creates the counter of opened cases on mp (nil: no-op).
 func newCasesOpened(mp metric.MeterProvider) (metric.Int64Counter, error) {
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
+	mp = telemetry.OrNoopMeter(mp)
 	c, err := mp.Meter(caseSyncScope).Int64Counter(MetricCasesOpened,
 		metric.WithDescription("Microsoft support cases opened (a repeated create of an existing ticket is not counted)."),
 		metric.WithUnit("{case}"))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -75,10 +75,7 @@ func NewUpdateHandler(cfg UpdateConfig) (*UpdateHandler, error) {
 	case cfg.ServiceNow == nil:
 		return nil, errors.New("update handler: a ServiceNow reader is required")
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := telemetry.OrDiscard(cfg.Logger)
 	return &UpdateHandler{cfg: cfg, log: log}, nil
 }
 

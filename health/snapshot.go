@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Source is what a Snapshot reads; *Client implements it.
@@ -29,7 +31,7 @@ type Data struct {
 type SnapshotConfig struct {
 	Interval time.Duration // between refreshes in Run; default 5m
 	Timeout  time.Duration // bound of one refresh; default 1m
-	Logger   *slog.Logger  // default slog.Default()
+	Logger   *slog.Logger  // default: discard
 	// Clock stamps the data read; default time.Now. Tests that age the
 	// data around real I/O (insights against the simulator over HTTP),
 	// which a testing/synctest bubble cannot hold, pass their own. The
@@ -73,9 +75,7 @@ func NewSnapshot(src Source, cfg SnapshotConfig) (*Snapshot, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
 	return &Snapshot{src: src, cfg: cfg}, nil
 }
 

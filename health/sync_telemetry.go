@@ -5,7 +5,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 const syncScope = "github.com/escalator/escalator/health"
@@ -26,9 +27,7 @@ type syncInstruments struct {
 //	escalator.health.incidents_created  incidents created
 //	escalator.health.updates_posted     updates written, by kind (post, resolve)
 func newSyncInstruments(mp metric.MeterProvider) (*syncInstruments, error) {
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
+	mp = telemetry.OrNoopMeter(mp)
 	m := mp.Meter(syncScope)
 	ins := &syncInstruments{}
 	var err error

@@ -16,6 +16,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -69,7 +70,7 @@ type HandlerConfig struct {
 	// MaxAge is the oldest snapshot used without a refresh. Default
 	// DefaultMaxAge.
 	MaxAge time.Duration
-	// Logger default slog.Default().
+	// Logger default: discard.
 	Logger *slog.Logger
 	// Clock tells the time (the snapshot's age). Default time.Now.
 	Clock func() time.Time
@@ -113,9 +114,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = DefaultMaxAge
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}

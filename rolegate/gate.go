@@ -10,12 +10,12 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -52,7 +52,7 @@ type Config struct {
 	Source RoleSource
 	// Notes posts the work note that explains a refusal. Required.
 	Notes NoteWriter
-	// Logger receives the audit line of each refusal. Default slog.Default().
+	// Logger receives the audit line of each refusal. Default: discard.
 	Logger *slog.Logger
 	// MeterProvider makes escalator.events.refused. Default: no metrics.
 	MeterProvider metric.MeterProvider
@@ -90,12 +90,8 @@ func New(cfg Config, next worker.Handler) (*Gate, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("rolegate: %w", err)
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.MeterProvider == nil {
-		cfg.MeterProvider = metricnoop.NewMeterProvider()
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
+	cfg.MeterProvider = telemetry.OrNoopMeter(cfg.MeterProvider)
 	refused, err := cfg.MeterProvider.Meter(scope).Int64Counter(MetricRefused,
 		metric.WithDescription("Role-gated events refused because the requester lacks the role, by event type and role."),
 		metric.WithUnit("{event}"))

@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Config tunes a Worker. Zero values take the defaults.
@@ -46,7 +48,7 @@ type Config struct {
 	// settled (see Reporter). Default: none.
 	Reporter Reporter
 
-	// Logger defaults to slog.Default().
+	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// TracerProvider and MeterProvider default to no-ops.
 	TracerProvider trace.TracerProvider
@@ -100,9 +102,7 @@ func (c Config) withDefaults() Config {
 	if c.SettleTimeout == 0 {
 		c.SettleTimeout = DefaultSettleTimeout
 	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Logger = telemetry.OrDiscard(c.Logger)
 	return c
 }
 

@@ -7,11 +7,11 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 const scope = "github.com/escalator/escalator/worker"
@@ -43,12 +43,8 @@ type instruments struct {
 // escalator.messages.in_flight is collected, so running a handler costs no
 // metric call.
 func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider, inFlight *atomic.Int64) (*instruments, error) {
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
-	}
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
+	tp = telemetry.OrNoopTracer(tp)
+	mp = telemetry.OrNoopMeter(mp)
 	m := mp.Meter(scope)
 	_, noop := tp.(tracenoop.TracerProvider)
 	ins := &instruments{tracer: tp.Tracer(scope), tracing: !noop}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Scheduled jobs without a leader: every replica runs a Ticker, which
@@ -128,9 +128,7 @@ func NewTicker(cfg TickerConfig) (*Ticker, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
 	if cfg.Source == "" {
 		cfg.Source = DefaultTickSource
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // A tick is stored once per interval, but two ticks of one job can still be
@@ -97,10 +98,7 @@ func newExclusive(cfg LeaseConfig) (*exclusive, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := telemetry.OrDiscard(cfg.Logger)
 	return &exclusive{cfg: cfg, log: log}, nil
 }
 

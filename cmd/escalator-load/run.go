@@ -14,6 +14,7 @@ import (
 
 	"github.com/escalator/escalator/internal/ingest"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -92,9 +93,7 @@ func (c Config) withDefaults() Config {
 	if c.StallTimeout == 0 {
 		c.StallTimeout = 30 * time.Second
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	c.Logger = telemetry.OrDiscard(c.Logger)
 	return c
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // DefaultCheckTimeout bounds one check of /readyz.
@@ -40,9 +42,7 @@ type Server struct {
 
 // New validates the checks and returns the admin server.
 func New(cfg Config, checks ...Check) (*Server, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
 	if cfg.CheckTimeout <= 0 {
 		cfg.CheckTimeout = DefaultCheckTimeout
 	}

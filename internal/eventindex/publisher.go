@@ -10,6 +10,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Inner is the publisher Publisher wraps; *streams.Publisher implements it.
@@ -45,9 +46,7 @@ type Publisher struct {
 
 // NewPublisher wraps inner. A nil log discards the index's warnings.
 func NewPublisher(inner Inner, index *Index, log *slog.Logger) *Publisher {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = telemetry.OrDiscard(log)
 	return &Publisher{inner: inner, index: index, log: log, now: time.Now, numbers: map[string]time.Time{}}
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Defaults of Config.
@@ -98,7 +100,7 @@ type Config struct {
 
 	// Logger receives one line per refused request. Default: discard.
 	Logger *slog.Logger
-	// TracerProvider and MeterProvider default to the otel globals.
+	// TracerProvider and MeterProvider default to no-op ones.
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 }
@@ -128,9 +130,7 @@ func (c *Config) defaults() {
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	defInt(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	defInt(&c.MaxConns, DefaultMaxConns)
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	c.Logger = telemetry.OrDiscard(c.Logger)
 }
 
 // validate checks a Config whose defaults are filled in. It returns the

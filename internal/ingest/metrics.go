@@ -3,11 +3,11 @@ package ingest
 import (
 	"context"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Event outcomes counted by escalator.ingest.events.
@@ -33,9 +33,7 @@ type metrics struct {
 }
 
 func newMetrics(mp metric.MeterProvider) (*metrics, error) {
-	if mp == nil {
-		mp = otel.GetMeterProvider()
-	}
+	mp = telemetry.OrNoopMeter(mp)
 	meter := mp.Meter("github.com/escalator/escalator/internal/ingest")
 	req, err := meter.Int64Counter("escalator.ingest.requests",
 		metric.WithDescription("Ingest requests by HTTP status."), metric.WithUnit("{request}"))

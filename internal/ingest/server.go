@@ -8,12 +8,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/escalator/escalator/internal/event"
-	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Paths of the ingest API.
@@ -94,12 +95,8 @@ func New(cfg Config, pub Publisher) (*Server, error) {
 			}
 			return r.Method
 		}),
-	}
-	if cfg.TracerProvider != nil {
-		opts = append(opts, otelhttp.WithTracerProvider(cfg.TracerProvider))
-	}
-	if cfg.MeterProvider != nil {
-		opts = append(opts, otelhttp.WithMeterProvider(cfg.MeterProvider))
+		otelhttp.WithTracerProvider(telemetry.OrNoopTracer(cfg.TracerProvider)),
+		otelhttp.WithMeterProvider(telemetry.OrNoopMeter(cfg.MeterProvider)),
 	}
 	s.handler = otelhttp.NewHandler(mux, "ingest", opts...)
 	return s, nil

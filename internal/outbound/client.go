@@ -31,6 +31,7 @@ import (
 
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/ratelimit"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // Options configures NewClient. Every zero value means its default.
@@ -55,7 +56,7 @@ type Options struct {
 	InitialBackoff time.Duration
 	// Transport sends the requests. Default a clone of http.DefaultTransport.
 	Transport http.RoundTripper
-	// TracerProvider and MeterProvider default to the otel globals.
+	// TracerProvider and MeterProvider default to no-op ones.
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 
@@ -117,12 +118,8 @@ func NewClient(opts Options) *http.Client {
 			return name + " " + r.Method
 		}),
 		otelhttp.WithSpanOptions(trace.WithAttributes(attribute.String("peer.service", name))),
-	}
-	if opts.TracerProvider != nil {
-		otelOpts = append(otelOpts, otelhttp.WithTracerProvider(opts.TracerProvider))
-	}
-	if opts.MeterProvider != nil {
-		otelOpts = append(otelOpts, otelhttp.WithMeterProvider(opts.MeterProvider))
+		otelhttp.WithTracerProvider(telemetry.OrNoopTracer(opts.TracerProvider)),
+		otelhttp.WithMeterProvider(telemetry.OrNoopMeter(opts.MeterProvider)),
 	}
 	traced := otelhttp.NewTransport(resendCounter{opts.Transport}, otelOpts...)
 	t := &retrier{opts: opts, next: labelService(opts.Service, traced), sleep: sleepCtx}

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // The services whose limits are per app or per user, and so the units of
@@ -35,7 +36,7 @@ type HoldsConfig struct {
 	Timeout time.Duration
 	// MaxHold caps a hold, whatever Retry-After said. Default 15m.
 	MaxHold time.Duration
-	// Logger defaults to slog.Default().
+	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
 
@@ -68,9 +69,7 @@ func NewHolds(cfg HoldsConfig) (*Holds, error) {
 	if cfg.MaxHold == 0 {
 		cfg.MaxHold = 15 * time.Minute
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
 	hs := &Holds{cfg: cfg, holds: map[string]*Hold{}, done: make(chan struct{}),
 		out: &outage{log: cfg.Logger, what: "service holds (Retry-After)", fallback: "are kept per process"}}
 	if cfg.Redis == nil {

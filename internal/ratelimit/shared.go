@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/escalator/escalator/internal/fault"
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // SharedConfig configures NewShared. Zero values take the defaults.
@@ -32,7 +33,7 @@ type SharedConfig struct {
 	// Cooldown is how long the fallback is used after a failed Redis call
 	// before Redis is asked again. Default 5s.
 	Cooldown time.Duration
-	// Logger defaults to slog.Default().
+	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
 
@@ -81,9 +82,7 @@ func NewShared(cfg SharedConfig) (*Shared, error) {
 	if cfg.Cooldown == 0 {
 		cfg.Cooldown = 5 * time.Second
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
 	s := &Shared{
 		name: cfg.Name, lim: redis_rate.NewLimiter(cfg.Redis), fallback: cfg.Fallback,
 		timeout: cfg.Timeout, cooldown: cfg.Cooldown,

@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
@@ -47,9 +46,7 @@ type Publisher struct {
 // NewPublisher returns a Publisher; a nil tp disables spans but trace context
 // is still propagated.
 func NewPublisher(js jetstream.JetStream, tp trace.TracerProvider) *Publisher {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
+	tp = telemetry.OrNoopTracer(tp)
 	return &Publisher{js: js, tracer: tp.Tracer(instrumentationScope), prop: telemetry.Propagator()}
 }
 

@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // CacheOptions configures a Cache. The zero value is an in-process cache.
@@ -29,9 +29,9 @@ type CacheOptions struct {
 	// Logger receives the few things worth logging (Redis lost and back).
 	// Default: discard.
 	Logger *slog.Logger
-	// TracerProvider makes the token.acquire spans. Default: otel global.
+	// TracerProvider makes the token.acquire spans. Default: no-op.
 	TracerProvider trace.TracerProvider
-	// MeterProvider makes the escalator.token.* metrics. Default: otel global.
+	// MeterProvider makes the escalator.token.* metrics. Default: no-op.
 	MeterProvider metric.MeterProvider
 	// Skew is how long before its expiry a token stops being used (and
 	// leaves Redis), capped at a tenth of the token's lifetime. Default 30s.
@@ -135,15 +135,9 @@ func NewCache(opts CacheOptions) (*Cache, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if opts.TracerProvider == nil {
-		opts.TracerProvider = otel.GetTracerProvider()
-	}
-	if opts.MeterProvider == nil {
-		opts.MeterProvider = otel.GetMeterProvider()
-	}
+	opts.Logger = telemetry.OrDiscard(opts.Logger)
+	opts.TracerProvider = telemetry.OrNoopTracer(opts.TracerProvider)
+	opts.MeterProvider = telemetry.OrNoopMeter(opts.MeterProvider)
 	c := &Cache{
 		opts:    opts,
 		rdb:     opts.Redis,

@@ -7,25 +7,20 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // InstrumentRedis adds OpenTelemetry tracing and metrics to rdb with
 // db.statement turned off: a statement would export the encrypted token
-// (SET's value) and the lock owner into every span. nil providers mean the
-// otel globals.
+// (SET's value) and the lock owner into every span. nil providers record
+// nothing.
 func InstrumentRedis(rdb redis.UniversalClient, tp trace.TracerProvider, mp metric.MeterProvider) error {
-	topts := []redisotel.TracingOption{redisotel.WithDBStatement(false)}
-	if tp != nil {
-		topts = append(topts, redisotel.WithTracerProvider(tp))
-	}
-	if err := redisotel.InstrumentTracing(rdb, topts...); err != nil {
+	if err := redisotel.InstrumentTracing(rdb, redisotel.WithDBStatement(false),
+		redisotel.WithTracerProvider(telemetry.OrNoopTracer(tp))); err != nil {
 		return fmt.Errorf("instrument redis tracing: %w", err)
 	}
-	var mopts []redisotel.MetricsOption
-	if mp != nil {
-		mopts = append(mopts, redisotel.WithMeterProvider(mp))
-	}
-	if err := redisotel.InstrumentMetrics(rdb, mopts...); err != nil {
+	if err := redisotel.InstrumentMetrics(rdb, redisotel.WithMeterProvider(telemetry.OrNoopMeter(mp))); err != nil {
 		return fmt.Errorf("instrument redis metrics: %w", err)
 	}
 	return nil

@@ -6,7 +6,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 const scope = "github.com/escalator/escalator/cmd/escalator/internal/outbox"
@@ -16,9 +17,7 @@ var attrOutcome = attribute.Key("outcome")
 // newRowCounter creates escalator.outbox.rows: outbox rows the poller
 // wrote, by outcome (sent, final, failed, skipped).
 func newRowCounter(mp metric.MeterProvider) (metric.Int64Counter, error) {
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
+	mp = telemetry.OrNoopMeter(mp)
 	c, err := mp.Meter(scope).Int64Counter("escalator.outbox.rows",
 		metric.WithDescription("Outbox rows the poller wrote, by outcome: sent (event stored), final (the outcome was already known), failed (not a valid request), skipped (could not be written)."),
 		metric.WithUnit("{row}"))

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/telemetry"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -44,10 +44,7 @@ func NewReporter(cfg ReporterConfig) (*Reporter, error) {
 	case cfg.Records == nil:
 		return nil, errors.New("outbox reporter: the escalator_outbox bucket is required")
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := telemetry.OrDiscard(cfg.Logger)
 	return &Reporter{table: cfg.Table, rec: records{cfg.Records}, log: log}, nil
 }
 
