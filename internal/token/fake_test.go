@@ -226,3 +226,29 @@ func startRedis(t testing.TB) *testserver.Redis {
 }
 
 func slogTo(w *logBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// shareToken has s fetch a token and store it in Redis, as another replica's
+// finished refresh would, and returns it.
+func shareToken(t testing.TB, s *Source) cached {
+	t.Helper()
+	cd, err := s.fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.store(context.Background(), cd)
+	return cd
+}
+
+// tokenLater asks s for a token in a goroutine; the channel gets the token,
+// or "error: " and the error.
+func tokenLater(s *Source) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		tok, err := s.AccessToken(context.Background())
+		if err != nil {
+			tok = "error: " + err.Error()
+		}
+		done <- tok
+	}()
+	return done
+}

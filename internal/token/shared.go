@@ -68,13 +68,7 @@ func (s *Source) acquire(ctx context.Context, f *flight) (outcome, error) {
 		}
 	}
 	// The lock holder did not deliver within LockWait: fetch ourselves.
-	cd, err = s.fetch(ctx)
-	if err != nil {
-		return fetched, err
-	}
-	s.publish(cd)
-	s.store(ctx, cd)
-	return fetched, nil
+	return s.fetchShared(ctx)
 }
 
 // lead runs while holding the lock: check Redis once more (the previous
@@ -89,7 +83,13 @@ func (s *Source) lead(ctx context.Context, owner string) (outcome, error) {
 		s.publish(cd)
 		return redisHit, nil
 	}
-	cd, err = s.fetch(ctx)
+	return s.fetchShared(ctx)
+}
+
+// fetchShared fetches a token, hands it to this process's callers and
+// shares it in Redis.
+func (s *Source) fetchShared(ctx context.Context) (outcome, error) {
+	cd, err := s.fetch(ctx)
 	if err != nil {
 		return fetched, err
 	}

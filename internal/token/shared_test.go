@@ -82,21 +82,10 @@ func TestLoserWaitsForWinner(t *testing.T) {
 			}
 		}
 	}))
-	done := make(chan string)
-	go func() {
-		tok, err := loser.AccessToken(context.Background())
-		if err != nil {
-			tok = "error: " + err.Error()
-		}
-		done <- tok
-	}()
+	done := tokenLater(loser)
 	<-tried // the loser found the lock taken
 	// The winner's token lands in Redis.
-	cd, err := winner.fetch(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	winner.store(ctx, cd)
+	cd := shareToken(t, winner)
 	if got := <-done; got != cd.tok.AccessToken {
 		t.Logf("got %.40q", got)
 		t.Fatal("the loser did not take the winner's token")
@@ -128,11 +117,7 @@ func TestLeaderChecksRedisAgain(t *testing.T) {
 	f := newFakeEndpoint(t)
 	fl := newFleet(t, newRedisClient(t, r), f, 2, nil)
 	ctx := context.Background()
-	cd, err := fl.sources[0].fetch(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fl.sources[0].store(ctx, cd)
+	shareToken(t, fl.sources[0])
 	o, err := fl.sources[1].lead(ctx, "owner")
 	if err != nil || o != redisHit || f.calls.Load() != 1 {
 		t.Fatalf("lead = %v, %v after %d fetches; want redis_hit, no new fetch", o, err, f.calls.Load())
@@ -256,11 +241,7 @@ func TestStaleSharedTokenServedWhileRefreshing(t *testing.T) {
 	ctx := context.Background()
 	other, s := fl.sources[0], fl.sources[1]
 
-	old, err := other.fetch(ctx) // issued now: refresh at 54m, usable until 59m30s
-	if err != nil {
-		t.Fatal(err)
-	}
-	other.store(ctx, old)
+	old := shareToken(t, other) // issued now: refresh at 54m, usable until 59m30s
 	fl.clock.Advance(55 * time.Minute)
 	// Another replica is refreshing (holds the lock) and has not finished.
 	if err := rdb.Set(ctx, s.lockKey, "another-replica", time.Minute).Err(); err != nil {
@@ -273,20 +254,9 @@ func TestStaleSharedTokenServedWhileRefreshing(t *testing.T) {
 		t.Fatal("no refresh running")
 	}
 	fl.clock.Advance(5 * time.Minute) // the old token is now past its skew
-	done := make(chan string)
-	go func() {
-		tok, err := s.AccessToken(context.Background())
-		if err != nil {
-			tok = "error: " + err.Error()
-		}
-		done <- tok
-	}()
+	done := tokenLater(s)
 
-	fresh, err := other.fetch(ctx) // the other replica's refresh lands
-	if err != nil {
-		t.Fatal(err)
-	}
-	other.store(ctx, fresh)
+	fresh := shareToken(t, other) // the other replica's refresh lands
 	if got := <-done; got != fresh.tok.AccessToken {
 		t.Logf("got %.80q", got)
 		t.Fatal("the waiting caller did not get the refreshed token")

@@ -39,6 +39,16 @@ type entry struct {
 	usable time.Time // expiry minus skew
 }
 
+// waitFor blocks until ch closes or ctx ends.
+func waitFor(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for token: %w", ctx.Err())
+	}
+}
+
 // flight is one acquisition. ready closes as soon as a usable token is in
 // cur (possibly before the refresh ends) or when the flight ends; done
 // closes when it ends, err telling how.
@@ -129,19 +139,15 @@ func (s *Source) acquireWait(ctx context.Context) (Token, error) {
 		if f == nil {
 			return Token{}, errClosed
 		}
-		select {
-		case <-f.ready:
-		case <-ctx.Done():
-			return Token{}, fmt.Errorf("wait for token: %w", ctx.Err())
+		if err := waitFor(ctx, f.ready); err != nil {
+			return Token{}, err
 		}
 		if e := s.usable(); e != nil {
 			return e.tok, nil
 		}
 		// The early token expired meanwhile: wait for the flight's own.
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return Token{}, fmt.Errorf("wait for token: %w", ctx.Err())
+		if err := waitFor(ctx, f.done); err != nil {
+			return Token{}, err
 		}
 		if e := s.usable(); e != nil {
 			return e.tok, nil
