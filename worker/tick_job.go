@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 
@@ -12,9 +11,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
-	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/escalator/escalator/internal/telemetry"
 )
 
 // A scheduled job is the handler of its tick: one run of its work under
@@ -85,20 +84,14 @@ func NewJob[R any](cfg JobConfig[R]) (*Job[R], error) {
 	case cfg.Run == nil:
 		return nil, errors.New(cfg.Name + ": the run is nil")
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	cfg.Logger = telemetry.OrDiscard(cfg.Logger)
 	lease, err := newExclusive(LeaseConfig{KV: cfg.Leases, Key: LeaseKey(cfg.Tick), TTL: cfg.LeaseTTL, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
 	tp, mp := cfg.TracerProvider, cfg.MeterProvider
-	if tp == nil {
-		tp = tracenoop.NewTracerProvider()
-	}
-	if mp == nil {
-		mp = metricnoop.NewMeterProvider()
-	}
+	tp = telemetry.OrNoopTracer(tp)
+	mp = telemetry.OrNoopMeter(mp)
 	if cfg.Scope == "" {
 		cfg.Scope = scope
 	}
