@@ -221,9 +221,13 @@ func (h *EscalateHandler) Handle(ctx context.Context, msg *worker.Message) error
 		c.CaseID = caseID
 		c.Title, c.Severity = props.Title, string(props.Severity)
 		c.Contact = props.ContactDetails.PrimaryEmailAddress
-		if rev, err = h.cfg.Cases.Update(ctx, c, rev); err != nil {
-			return fmt.Errorf("escalate %s: record case %s: %w", inc.Number, caseID, err)
-		}
+	}
+	// Written even when nothing changed: the compare-and-set proves this
+	// request still holds the claim. One that another request took over
+	// meanwhile stops here (ErrCaseConflict, retried: then it is done)
+	// rather than write the case note beside the new claimant's.
+	if rev, err = h.cfg.Cases.Update(ctx, c, rev); err != nil {
+		return fmt.Errorf("escalate %s: record case %s: %w", inc.Number, caseID, err)
 	}
 	if _, err := h.cfg.Notes.PatchIncident(ctx, inc.SysID, map[string]string{h.cfg.CaseField: caseID}); err != nil {
 		return fmt.Errorf("escalate %s: set %s: %w", inc.Number, h.cfg.CaseField, err)

@@ -473,3 +473,66 @@ func TestEscalateRefusesBadEvents(t *testing.T) {
 		}
 	}
 }
+
+// holdTicket parks the first GetTicket until released, and records the
+// work-note keys asked for.
+type holdTicket struct {
+	escalation.SupportAPI
+	escalation.IncidentWriter
+	entered, release chan struct{}
+	once             sync.Once
+	mu               sync.Mutex
+	noteKeys         []string
+}
+
+func (h *holdTicket) GetTicket(ctx context.Context, name string) (azuresupport.Ticket, error) {
+	h.once.Do(func() { close(h.entered); <-h.release })
+	return h.SupportAPI.GetTicket(ctx, name)
+}
+
+func (h *holdTicket) AddWorkNoteOnce(ctx context.Context, sysID, key, text string) (bool, error) {
+	h.mu.Lock()
+	h.noteKeys = append(h.noteKeys, key)
+	h.mu.Unlock()
+	return h.IncidentWriter.AddWorkNoteOnce(ctx, sysID, key, text)
+}
+
+// A request whose pending claim another request took over while it was
+// resuming stops before the case note: two claimants past the note's
+// check at once would each write one.
+func TestEscalateTakenOverWritesNoCaseNote(t *testing.T) {
+	e := newTestEnv(t)
+	e.linkAdmin(t)
+	ctx := context.Background()
+	cfg := e.escalateConfig()
+	crash := &crashOnce{SupportAPI: e.support, IncidentWriter: e.snow, step: "patch"}
+	cfg.Support, cfg.Notes = crash, crash
+	msgA := message(escalationEvent("evt-a"))
+	if err := newEscalate(t, cfg).Handle(ctx, msgA); !errors.Is(err, errCrash) {
+		t.Fatalf("first delivery = %v, want the crash after the ticket was recorded", err)
+	}
+
+	hold := &holdTicket{SupportAPI: e.support, IncidentWriter: e.snow, entered: make(chan struct{}), release: make(chan struct{})}
+	cfg = e.escalateConfig()
+	cfg.Support, cfg.Notes = hold, hold
+	resumed := make(chan error, 1)
+	msgA.NumDelivered++
+	go func() { resumed <- newEscalate(t, cfg).Handle(ctx, msgA) }()
+	<-hold.entered // evt-a resumes its case and reads the ticket ...
+
+	if err := newEscalate(t, e.escalateConfig()).Handle(ctx, message(escalationEvent("evt-b"))); err != nil {
+		t.Fatalf("evt-b taking over: %v", err) // ... while evt-b takes the claim over and finishes
+	}
+	close(hold.release)
+	if err := <-resumed; !errors.Is(err, escalation.ErrCaseConflict) {
+		t.Fatalf("evt-a after the takeover = %v, want the lost claim (ErrCaseConflict)", err)
+	}
+	for _, k := range hold.noteKeys {
+		if strings.HasPrefix(k, "case-") {
+			t.Errorf("evt-a, no longer the claimant, asked for the case note %s", k)
+		}
+	}
+	if n := e.notesContaining(t, sim.DefaultIncidentSysID, "Escalated to Microsoft support as case"); n != 1 {
+		t.Errorf("case notes = %d, want 1", n)
+	}
+}
