@@ -129,16 +129,9 @@ func (s *CaseStore) Get(ctx context.Context, sysID string) (Case, uint64, error)
 // Create stores a new record; it fails with ErrCaseConflict when the
 // incident already has one.
 func (s *CaseStore) Create(ctx context.Context, c Case) (uint64, error) {
-	if err := validSysID(c.SysID); err != nil {
-		return 0, err
-	}
-	c.UpdatedAt = s.now().UTC()
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = c.UpdatedAt
-	}
-	b, err := json.Marshal(c)
+	b, err := s.encode(c)
 	if err != nil {
-		return 0, fault.AsPermanent(err)
+		return 0, err
 	}
 	rev, err := s.kv.Create(ctx, c.SysID, b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
@@ -153,16 +146,9 @@ func (s *CaseStore) Create(ctx context.Context, c Case) (uint64, error) {
 // Update replaces the record if it is still at revision rev, and returns
 // the new revision; otherwise it fails with ErrCaseConflict (transient).
 func (s *CaseStore) Update(ctx context.Context, c Case, rev uint64) (uint64, error) {
-	if err := validSysID(c.SysID); err != nil {
-		return 0, err
-	}
-	c.UpdatedAt = s.now().UTC()
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = c.UpdatedAt
-	}
-	b, err := json.Marshal(c)
+	b, err := s.encode(c)
 	if err != nil {
-		return 0, fault.AsPermanent(err)
+		return 0, err
 	}
 	next, err := s.kv.Update(ctx, c.SysID, b, rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
@@ -172,6 +158,23 @@ func (s *CaseStore) Update(ctx context.Context, c Case, rev uint64) (uint64, err
 		return 0, fmt.Errorf("update case of %s: %w", c.SysID, err)
 	}
 	return next, nil
+}
+
+// encode is the stored form of c, stamped now (and created now, when new),
+// for Create and Update.
+func (s *CaseStore) encode(c Case) ([]byte, error) {
+	if err := validSysID(c.SysID); err != nil {
+		return nil, err
+	}
+	c.UpdatedAt = s.now().UTC()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = c.UpdatedAt
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fault.AsPermanent(err)
+	}
+	return b, nil
 }
 
 // StoredCase is a case with its revision, as List returns it.

@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/escalator/escalator/escalation"
 	"github.com/escalator/escalator/internal/azuresupport"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/testkit/metrictest"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
@@ -204,20 +204,7 @@ func TestCaseSyncMetricsAndSpan(t *testing.T) {
 		t.Fatal(err)
 	}
 	parent.End()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok {
-				for _, dp := range sum.DataPoints {
-					got[m.Name] += dp.Value
-				}
-			}
-		}
-	}
+	got := metrictest.Sums(t, reader)
 	if got["escalator.cases.synced"] != 1 || got["escalator.cases.updates_posted"] != 2 {
 		t.Fatalf("metrics %v", got)
 	}

@@ -29,10 +29,9 @@ type dialog struct {
 	consent string
 }
 
-// readDialog reads ev's escalation block. A request Microsoft would refuse,
-// or one that does not say what it means, returns the refusal in words an
-// agent can act on ("" when the request is fine).
-func (h *EscalateHandler) readDialog(ev *event.Event) (dialog, string) {
+// escalationBlock is ev's escalation block and its contact, empty ones when
+// the request has none.
+func escalationBlock(ev *event.Event) (*event.Escalation, *event.Contact) {
 	esc := ev.Data.Escalation
 	if esc == nil {
 		esc = &event.Escalation{}
@@ -41,6 +40,14 @@ func (h *EscalateHandler) readDialog(ev *event.Event) (dialog, string) {
 	if contact == nil {
 		contact = &event.Contact{}
 	}
+	return esc, contact
+}
+
+// readDialog reads ev's escalation block. A request Microsoft would refuse,
+// or one that does not say what it means, returns the refusal in words an
+// agent can act on ("" when the request is fine).
+func (h *EscalateHandler) readDialog(ev *event.Event) (dialog, string) {
+	esc, contact := escalationBlock(ev)
 	d := dialog{phone: strings.TrimSpace(contact.Phone)}
 	d.severity, d.lowered = h.escalationSeverity(ev.Data.Incident, esc)
 	if h.cfg.TestEnvironment {

@@ -5,31 +5,15 @@ import (
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/escalator/escalator/escalation"
+	"github.com/escalator/escalator/internal/testkit/metrictest"
 	"github.com/escalator/escalator/internal/testkit/sim"
 )
 
 func casesOpened(t *testing.T, rd *sdkmetric.ManualReader) int64 {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := rd.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != escalation.MetricCasesOpened {
-				continue
-			}
-			var n int64
-			for _, p := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				n += p.Value
-			}
-			return n
-		}
-	}
-	return 0
+	return metrictest.Sum(t, rd, escalation.MetricCasesOpened, nil)
 }
 
 // TestEscalateCountsOpenedCasesOnce: a case is counted once, whichever step

@@ -38,14 +38,7 @@ const testTitlePrefix = "[TEST] "
 //     handler classifies afterwards, see classify).
 func (h *EscalateHandler) ticketProperties(ev *event.Event, acct Account, d dialog) azuresupport.TicketProperties {
 	inc := ev.Data.Incident
-	esc := ev.Data.Escalation
-	if esc == nil {
-		esc = &event.Escalation{}
-	}
-	contact := esc.Contact
-	if contact == nil {
-		contact = &event.Contact{}
-	}
+	esc, contact := escalationBlock(ev)
 
 	title := cmp.Or(strings.TrimSpace(esc.Title), strings.TrimSpace(inc.ShortDescription), "ServiceNow incident "+inc.Number)
 	if h.cfg.TestEnvironment {

@@ -4,32 +4,11 @@ import (
 	"context"
 	"testing"
 
+	"github.com/escalator/escalator/internal/testkit/metrictest"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
-
-// sums collects the int64 counters of reader, by name, summed over
-// attributes.
-func sums(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
-				for _, dp := range s.DataPoints {
-					out[m.Name] += dp.Value
-				}
-			}
-		}
-	}
-	return out
-}
 
 func TestSyncMetricsAndSpan(t *testing.T) {
 	e := newSyncEnv(t)
@@ -48,7 +27,7 @@ func TestSyncMetricsAndSpan(t *testing.T) {
 
 	// The seeded simulator has one active incident (two posts) among its
 	// issues; the advisories are filtered out.
-	got := sums(t, reader)
+	got := metrictest.Sums(t, reader)
 	want := map[string]int64{
 		"escalator.health.issues_seen":       4, // the seeded issues of classification incident, resolved ones included
 		"escalator.health.incidents_created": 1,

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/servicenow"
+	"github.com/escalator/escalator/internal/testkit/metrictest"
 	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/rolegate"
 	"github.com/escalator/escalator/worker"
@@ -81,30 +82,8 @@ func (e *env) notes() []sim.JournalEntry {
 // refusedCount is the sum of escalator.events.refused for type and role.
 func (e *env) refusedCount(t *testing.T, typ, role string) int64 {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := e.reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != rolegate.MetricRefused {
-				continue
-			}
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			if !ok {
-				t.Fatalf("%s is %T, want a Sum[int64]", m.Name, m.Data)
-			}
-			for _, dp := range sum.DataPoints {
-				gotType, _ := dp.Attributes.Value(rolegate.AttrEventType)
-				gotRole, _ := dp.Attributes.Value(rolegate.AttrRole)
-				if gotType.AsString() == typ && gotRole.AsString() == role {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
+	isType, isRole := metrictest.Is(rolegate.AttrEventType, typ), metrictest.Is(rolegate.AttrRole, role)
+	return metrictest.Sum(t, e.reader, rolegate.MetricRefused, func(s attribute.Set) bool { return isType(s) && isRole(s) })
 }
 
 func message(typ, id string, roles ...string) *worker.Message {

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/metrictest"
 )
 
 // acks counts, per event id, the handler runs that succeeded (each is
@@ -194,23 +194,5 @@ func TestRunFailsWhenTheConsumerIsDeleted(t *testing.T) {
 // drainedCount is the escalator.messages count with outcome drained.
 func drainedCount(t *testing.T, reader *sdkmetric.ManualReader) int64 {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	n := int64(0)
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			s, ok := m.Data.(metricdata.Sum[int64])
-			if m.Name != "escalator.messages" || !ok {
-				continue
-			}
-			for _, dp := range s.DataPoints {
-				if o, _ := dp.Attributes.Value("outcome"); o.AsString() == OutcomeDrained {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
+	return metrictest.Sum(t, reader, "escalator.messages", metrictest.Is("outcome", OutcomeDrained))
 }
