@@ -28,6 +28,25 @@ func (e *testEnv) describe(t *testing.T, short, desc string) {
 	}
 }
 
+// wantConfiguredIDs fails the test unless the seeded incident's ticket is
+// filed under the configured service and problem classification.
+func (e *testEnv) wantConfiguredIDs(t *testing.T) {
+	t.Helper()
+	p := e.ticketsFor(sim.DefaultIncidentSysID)[0].Properties
+	if p.ServiceID != sim.Microsoft365ServiceID || p.ProblemClassificationID != sim.Microsoft365ProblemClassificationID {
+		t.Fatalf("ticket filed under %s / %s, want the configured ids", p.ServiceID, p.ProblemClassificationID)
+	}
+}
+
+// wantOneNote reports an error unless exactly one of the seeded incident's
+// work notes contains want.
+func (e *testEnv) wantOneNote(t *testing.T, want string) {
+	t.Helper()
+	if n := e.notesContaining(t, sim.DefaultIncidentSysID, want); n != 1 {
+		t.Errorf("notes %q, want one with %q", e.notes(t, sim.DefaultIncidentSysID), want)
+	}
+}
+
 // classifying is the environment's handler configuration with the Support
 // client as its classifier.
 func (e *testEnv) classifying() escalation.EscalateConfig {
@@ -66,9 +85,7 @@ func TestEscalateClassifiesTheIncident(t *testing.T) {
 			}
 			want := "Microsoft support service: " + tt.serviceName + "; problem classification: " + tt.pcName +
 				", chosen by the Azure Support API's classification of the incident's short description and description."
-			if n := e.notesContaining(t, sim.DefaultIncidentSysID, want); n != 1 {
-				t.Errorf("notes with %q: %d; notes %q", want, n, e.notes(t, sim.DefaultIncidentSysID))
-			}
+			e.wantOneNote(t, want)
 			if e.sim.Calls(classifyServicesRoute) != 1 || e.sim.Calls(classifyProblemsRoute) != 1 {
 				t.Errorf("classification calls %d, %d; want 1 each", e.sim.Calls(classifyServicesRoute), e.sim.Calls(classifyProblemsRoute))
 			}
@@ -110,15 +127,10 @@ func TestEscalateClassificationFallsBack(t *testing.T) {
 			if err := newEscalate(t, cfg).Handle(context.Background(), message(escalationEvent("evt-1"))); err != nil {
 				t.Fatalf("Handle: %v, want the case opened with the configured ids", err)
 			}
-			p := e.ticketsFor(sim.DefaultIncidentSysID)[0].Properties
-			if p.ServiceID != sim.Microsoft365ServiceID || p.ProblemClassificationID != sim.Microsoft365ProblemClassificationID {
-				t.Fatalf("ticket filed under %s / %s, want the configured ids", p.ServiceID, p.ProblemClassificationID)
-			}
+			e.wantConfiguredIDs(t)
 			want := "Microsoft support service: Microsoft 365 (Office 365); problem classification: " +
 				"Exchange Online / Outlook cannot connect to Exchange Online, " + configuredNote + tt.why
-			if n := e.notesContaining(t, sim.DefaultIncidentSysID, want); n != 1 {
-				t.Errorf("notes with %q: %d; notes %q", want, n, e.notes(t, sim.DefaultIncidentSysID))
-			}
+			e.wantOneNote(t, want)
 		})
 	}
 }
@@ -148,14 +160,9 @@ func TestEscalateTransientClassificationFailure(t *testing.T) {
 	if err := h.Handle(context.Background(), &worker.Message{Subject: ev.Subject(), Event: ev, NumDelivered: 3}); err != nil {
 		t.Fatalf("delivery 3: %v, want the case opened", err)
 	}
-	p := e.ticketsFor(sim.DefaultIncidentSysID)[0].Properties
-	if p.ServiceID != sim.Microsoft365ServiceID || p.ProblemClassificationID != sim.Microsoft365ProblemClassificationID {
-		t.Fatalf("ticket filed under %s / %s, want the configured ids", p.ServiceID, p.ProblemClassificationID)
-	}
+	e.wantConfiguredIDs(t)
 	want := configuredNote + "the classification failed (Azure answered 503 Service Unavailable, on 3 attempts)."
-	if n := e.notesContaining(t, sim.DefaultIncidentSysID, want); n != 1 {
-		t.Errorf("notes %q, want one with %q", e.notes(t, sim.DefaultIncidentSysID), want)
-	}
+	e.wantOneNote(t, want)
 }
 
 // TestEscalateNoteFollowsTheTicket: when the ticket already exists (an
@@ -185,9 +192,7 @@ func TestEscalateNoteFollowsTheTicket(t *testing.T) {
 		t.Fatalf("tickets %+v", tickets)
 	}
 	want := "problem classification: Exchange Online / Outlook cannot connect to Exchange Online (as the ticket was first filed)."
-	if n := e.notesContaining(t, sim.DefaultIncidentSysID, want); n != 1 {
-		t.Errorf("notes %q, want one with %q", e.notes(t, sim.DefaultIncidentSysID), want)
-	}
+	e.wantOneNote(t, want)
 }
 
 // oneService is a classifier that suggests one service and no problem
@@ -214,12 +219,7 @@ func TestEscalateServiceWithoutProblemFallsBack(t *testing.T) {
 	if err := newEscalate(t, cfg).Handle(context.Background(), message(escalationEvent("evt-1"))); err != nil {
 		t.Fatal(err)
 	}
-	p := e.ticketsFor(sim.DefaultIncidentSysID)[0].Properties
-	if p.ServiceID != sim.Microsoft365ServiceID || p.ProblemClassificationID != sim.Microsoft365ProblemClassificationID {
-		t.Fatalf("ticket filed under %s / %s, want the configured ids", p.ServiceID, p.ProblemClassificationID)
-	}
+	e.wantConfiguredIDs(t)
 	want := configuredNote + "the Azure Support API's classification suggested the service Billing but none of its problem classifications."
-	if n := e.notesContaining(t, sim.DefaultIncidentSysID, want); n != 1 {
-		t.Errorf("notes %q, want one with %q", e.notes(t, sim.DefaultIncidentSysID), want)
-	}
+	e.wantOneNote(t, want)
 }

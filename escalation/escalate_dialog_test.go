@@ -164,9 +164,7 @@ func TestEscalateRefusesWhatMicrosoftWouldRefuse(t *testing.T) {
 // escalated by a corrected request; a test environment's minimal case
 // needs no phone number.
 func TestEscalateRefusalThenFixed(t *testing.T) {
-	e := newTestEnv(t)
-	e.linkAdmin(t)
-	h := newEscalate(t, e.escalateConfig())
+	e, h := newLinkedEscalate(t)
 	ctx := context.Background()
 	noPhone := escalationEvent("evt-no-phone")
 	noPhone.Data.Escalation = nil

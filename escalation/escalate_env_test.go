@@ -98,6 +98,15 @@ func newEscalate(t *testing.T, cfg escalation.EscalateConfig) *escalation.Escala
 	return h
 }
 
+// newLinkedEscalate is a test environment with the admin linked and an
+// escalation handler of its default configuration.
+func newLinkedEscalate(t *testing.T) (*testEnv, *escalation.EscalateHandler) {
+	t.Helper()
+	e := newTestEnv(t)
+	e.linkAdmin(t)
+	return e, newEscalate(t, e.escalateConfig())
+}
+
 func (e *testEnv) updateHandler(t *testing.T, closeOnResolve bool) *escalation.UpdateHandler {
 	t.Helper()
 	h, err := escalation.NewUpdateHandler(escalation.UpdateConfig{

@@ -19,9 +19,7 @@ import (
 const createRoute = "PUT /subscriptions/{sub}/providers/Microsoft.Support/supportTickets/{name}"
 
 func TestEscalateOpensOneCase(t *testing.T) {
-	e := newTestEnv(t)
-	e.linkAdmin(t)
-	h := newEscalate(t, e.escalateConfig())
+	e, h := newLinkedEscalate(t)
 	ctx := context.Background()
 	if err := h.Handle(ctx, message(escalationEvent("evt-1"))); err != nil {
 		t.Fatal(err)
@@ -76,9 +74,7 @@ func TestEscalateOpensOneCase(t *testing.T) {
 // escalation does nothing; another request for the same incident only
 // notes the case, once.
 func TestEscalateRedeliveryAndDuplicates(t *testing.T) {
-	e := newTestEnv(t)
-	e.linkAdmin(t)
-	h := newEscalate(t, e.escalateConfig())
+	e, h := newLinkedEscalate(t)
 	ctx := context.Background()
 	first := escalationEvent("evt-1")
 	if err := h.Handle(ctx, message(first)); err != nil {
@@ -124,9 +120,7 @@ func TestEscalateRedeliveryAndDuplicates(t *testing.T) {
 // TestEscalateConcurrentRequests: many requests for one incident at once,
 // each retried like the worker does on a transient error, open one case.
 func TestEscalateConcurrentRequests(t *testing.T) {
-	e := newTestEnv(t)
-	e.linkAdmin(t)
-	h := newEscalate(t, e.escalateConfig())
+	e, h := newLinkedEscalate(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)
@@ -461,9 +455,7 @@ func TestNewEscalateHandlerValidates(t *testing.T) {
 }
 
 func TestEscalateRefusesBadEvents(t *testing.T) {
-	e := newTestEnv(t)
-	e.linkAdmin(t)
-	h := newEscalate(t, e.escalateConfig())
+	_, h := newLinkedEscalate(t)
 	bad := escalationEvent("evt-1")
 	bad.Data.Incident.SysID = "../etc"
 	noID := escalationEvent("")
