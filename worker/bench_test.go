@@ -16,6 +16,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/eventtest"
 )
 
 // The benchmarks read b.N stored events (valid CloudEvents of about 512 B,
@@ -28,7 +29,7 @@ import (
 // benchBody is a valid event of about 512 bytes.
 func benchBody(b *testing.B) []byte {
 	b.Helper()
-	ev := testEvent("bench")
+	ev := eventtest.Insights("bench")
 	ev.DataContentType = "application/json"
 	ev.Data.Incident.ShortDescription = "Outlook cannot connect to Exchange Online for the finance floor since the 09:00 change"
 	ev.Data.Incident.Priority, ev.Data.Incident.State = "1", "2"
@@ -119,26 +120,25 @@ func benchConsume(b *testing.B, start func(b *testing.B, e *env, c *counter) (st
 // the worker it asks for heartbeats every second, so a refill nats.go skips
 // under CPU contention (see prefetch.go) costs it two seconds, not thirty.
 func raw(prefetch int) func(*testing.B, *env, *counter) func() {
-	return func(b *testing.B, e *env, c *counter) func() {
-		cc, err := e.res.Consumer.Consume(func(m jetstream.Msg) {
-			_ = m.Ack()
-			c.see()
-		}, jetstream.PullMaxMessages(prefetch), jetstream.PullHeartbeat(time.Second))
-		if err != nil {
-			b.Fatal(err)
-		}
-		return cc.Stop
-	}
+	return consumeLoop(prefetch, func(jetstream.Msg) {})
 }
 
 // rawDecode is raw with event.Decode of every body: the loop a consumer
 // that reads its events would write, still without tracing or metrics.
 func rawDecode(prefetch int) func(*testing.B, *env, *counter) func() {
+	return consumeLoop(prefetch, func(m jetstream.Msg) {
+		if _, err := event.Decode(m.Data()); err != nil {
+			panic(err) // the benchmark stores only valid events
+		}
+	})
+}
+
+// consumeLoop is the Consume loop of raw and rawDecode: read does what the
+// loop does with a message before it acks it.
+func consumeLoop(prefetch int, read func(jetstream.Msg)) func(*testing.B, *env, *counter) func() {
 	return func(b *testing.B, e *env, c *counter) func() {
 		cc, err := e.res.Consumer.Consume(func(m jetstream.Msg) {
-			if _, err := event.Decode(m.Data()); err != nil {
-				panic(err) // the benchmark stores only valid events
-			}
+			read(m)
 			_ = m.Ack()
 			c.see()
 		}, jetstream.PullMaxMessages(prefetch), jetstream.PullHeartbeat(time.Second))

@@ -27,11 +27,27 @@ func (a *acks) handler(work time.Duration) Handler {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		a.mu.Lock()
-		a.n[m.Event.ID]++
-		a.mu.Unlock()
+		a.add(m.Event.ID)
 		return nil
 	})
+}
+
+func (a *acks) add(id string) {
+	a.mu.Lock()
+	a.n[id]++
+	a.mu.Unlock()
+}
+
+// wantEachOnce checks each event of all was acked exactly once.
+func (a *acks) wantEachOnce(t *testing.T, all []string) {
+	t.Helper()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range all {
+		if a.n[id] != 1 {
+			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
+		}
+	}
 }
 
 func (a *acks) total() int {
@@ -50,13 +66,7 @@ func (a *acks) finish(t *testing.T, e *env, all []string) {
 	t.Helper()
 	e.start(t, map[string]Handler{event.SubjectInsights: a.handler(0)}, Config{})
 	eventually(t, 10*time.Second, "every event handled", func() bool { return a.total() >= len(all) && e.settledAll(t) })
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, id := range all {
-		if a.n[id] != 1 {
-			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
-		}
-	}
+	a.wantEachOnce(t, all)
 }
 
 func TestDrainLosesNothingAndHandlesNothingTwice(t *testing.T) {
@@ -81,13 +91,7 @@ func TestDrainLosesNothingAndHandlesNothingTwice(t *testing.T) {
 
 	e.start(t, handlers, cfg)
 	eventually(t, 20*time.Second, "every event handled", func() bool { return a.total() >= n && e.settledAll(t) })
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, id := range all {
-		if a.n[id] != 1 {
-			t.Errorf("event %s acked %d times, want exactly 1", id, a.n[id])
-		}
-	}
+	a.wantEachOnce(t, all)
 	t.Logf("first worker handled %d of %d before the drain", handledByFirst, n)
 }
 
@@ -133,9 +137,7 @@ func TestDrainNaksBufferedMessagesWhileEveryHandlerIsBusy(t *testing.T) {
 	busy := HandlerFunc(func(_ context.Context, m *Message) error {
 		started <- struct{}{}
 		<-release
-		a.mu.Lock()
-		a.n[m.Event.ID]++
-		a.mu.Unlock()
+		a.add(m.Event.ID)
 		return nil
 	})
 	all := ids("buffered", 10)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/eventtest"
+	"github.com/escalator/escalator/internal/testkit/logtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -26,7 +28,7 @@ func TestMissedHeartbeatsKeepConsuming(t *testing.T) {
 	}
 	e := &env{nc: nc, js: js, res: res, pub: streams.NewPublisher(js, nil)}
 	rec := &recorder{}
-	var logs syncBuffer
+	var logs logtest.Buffer
 	w, _ := e.start(t, map[string]Handler{event.SubjectInsights: rec},
 		Config{pullExpiry: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	e.publish(t, "before")
@@ -48,7 +50,7 @@ func TestMissedHeartbeatsKeepConsuming(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "an event published after the outage", func() bool {
-		_, err := e.pub.Publish(context.Background(), testEvent("after"))
+		_, err := e.pub.Publish(context.Background(), eventtest.Insights("after"))
 		return err == nil
 	})
 	eventually(t, 10*time.Second, "the event after the outage handled", func() bool { return rec.count() == 2 })

@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/eventtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/testkit/wait"
 )
@@ -37,24 +37,10 @@ func newEnv(t testing.TB, cfg streams.Config) *env {
 	return &env{nc: nc, js: js, res: res, pub: streams.NewPublisher(js, nil)}
 }
 
-func testEvent(id string) *event.Event {
-	return &event.Event{
-		SpecVersion: event.SpecVersion,
-		ID:          id,
-		Source:      "https://contoso.service-now.com",
-		Type:        event.TypeInsights,
-		Time:        time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC),
-		Data: event.Data{
-			Incident:    event.Incident{SysID: "9d385017c611228701d22104cc95c371", Number: "INC0010023"},
-			RequestedBy: event.RequestedBy{UserName: "beth.anglin", Roles: []string{"x_mioms_m365_assis.insights_user"}},
-		},
-	}
-}
-
 func (e *env) publish(t testing.TB, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		if _, err := e.pub.Publish(context.Background(), testEvent(id)); err != nil {
+		if _, err := e.pub.Publish(context.Background(), eventtest.Insights(id)); err != nil {
 			t.Fatalf("publish %s: %v", id, err)
 		}
 	}

@@ -1,40 +1,22 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/logtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestFailureLoggedOnceWithoutBody(t *testing.T) {
 	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
-	var buf syncBuffer
+	var buf logtest.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	h := HandlerFunc(func(context.Context, *Message) error { return fault.Permanentf("refused") })
 	e.start(t, map[string]Handler{event.SubjectInsights: h}, Config{Logger: logger})

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -17,27 +16,8 @@ import (
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/telemetry"
+	"github.com/escalator/escalator/internal/testkit/logtest"
 )
-
-// jsonLines decodes the JSON lines of buf, failing on a line with a key
-// twice (json.Unmarshal would keep the last silently).
-func jsonLines(t *testing.T, buf *syncBuffer) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(l), &rec); err != nil {
-			t.Fatalf("line %q: %v", l, err)
-		}
-		for k := range rec {
-			if n := strings.Count(l, `"`+k+`":`); n != 1 {
-				t.Errorf("key %s %d times in %s", k, n, l)
-			}
-		}
-		out = append(out, rec)
-	}
-	return out
-}
 
 // TestLogLinesCarryMessageIdentity: what a handler logs with its context,
 // and what the worker logs settling the message, carry the message's
@@ -47,7 +27,7 @@ func TestLogLinesCarryMessageIdentity(t *testing.T) {
 	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	var buf syncBuffer
+	var buf logtest.Buffer
 	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
 	h := HandlerFunc(func(ctx context.Context, m *Message) error {
 		logger.InfoContext(ctx, "handling")
@@ -66,7 +46,7 @@ func TestLogLinesCarryMessageIdentity(t *testing.T) {
 	for _, s := range rec.Ended() {
 		spans[s.SpanContext().SpanID().String()] = s.SpanContext().TraceID().String()
 	}
-	lines := jsonLines(t, &buf)
+	lines := buf.JSONLines(t)
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want handling, retrying, handling:\n%s", len(lines), buf.String())
 	}
@@ -99,7 +79,7 @@ func TestLogLinesCarryMessageIdentity(t *testing.T) {
 // the dead letter's line has no trace fields and no empty incident.
 func TestLogLinesWithoutTracing(t *testing.T) {
 	e := newEnv(t, streams.Config{AckWait: 5 * time.Second})
-	var buf syncBuffer
+	var buf logtest.Buffer
 	logger := slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
 	e.start(t, map[string]Handler{event.SubjectInsights: HandlerFunc(func(context.Context, *Message) error { return nil })},
 		Config{Logger: logger})
@@ -110,7 +90,7 @@ func TestLogLinesWithoutTracing(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "dead letter line", func() bool { return strings.Contains(buf.String(), "dead-lettered") })
-	l := jsonLines(t, &buf)[0]
+	l := buf.JSONLines(t)[0]
 	for _, k := range []string{"trace_id", "span_id", "trace_flags", "incident"} {
 		if v, ok := l[k]; ok {
 			t.Errorf("%s = %q on a line without a span or an incident", k, v)

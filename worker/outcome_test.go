@@ -12,6 +12,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/eventtest"
 )
 
 func TestSuccessAckedOnce(t *testing.T) {
@@ -157,7 +158,7 @@ func TestDeadLetteredAtOnce(t *testing.T) {
 			body := tt.body
 			if body == nil {
 				var err error
-				if body, err = testEvent("dead-1").Marshal(); err != nil {
+				if body, err = eventtest.Insights("dead-1").Marshal(); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -116,9 +116,7 @@ func TestDrainReturnsHeldMessages(t *testing.T) {
 	release := make(chan struct{})
 	busy := HandlerFunc(func(_ context.Context, m *Message) error {
 		<-release
-		a.mu.Lock()
-		a.n[m.Event.ID]++
-		a.mu.Unlock()
+		a.add(m.Event.ID)
 		return nil
 	})
 	all := ids("held", 20)

@@ -17,6 +17,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/fault"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/eventtest"
 )
 
 func TestTraceContinuesFromProducer(t *testing.T) {
@@ -57,7 +58,7 @@ func TestTraceContinuesFromProducer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exp.Reset()
-			ev := testEvent(tt.id)
+			ev := eventtest.Insights(tt.id)
 			ev.TraceParent = tt.traceparent
 			if _, err := pub.Publish(tt.ctx, ev); err != nil {
 				t.Fatal(err)

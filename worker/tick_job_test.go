@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/logtest"
 )
 
 type jobResult struct{ Items int }
@@ -28,7 +29,7 @@ type jobEnv struct {
 	kv     jetstream.KeyValue
 	reader *sdkmetric.ManualReader
 	spans  *tracetest.InMemoryExporter
-	log    *syncBuffer
+	log    *logtest.Buffer
 	tp     *sdktrace.TracerProvider
 	mp     *sdkmetric.MeterProvider
 }
@@ -36,7 +37,7 @@ type jobEnv struct {
 func newJobEnv(t *testing.T) *jobEnv {
 	t.Helper()
 	e := newEnv(t, streams.Config{})
-	j := &jobEnv{kv: e.res.Leases, reader: sdkmetric.NewManualReader(), spans: tracetest.NewInMemoryExporter(), log: &syncBuffer{}}
+	j := &jobEnv{kv: e.res.Leases, reader: sdkmetric.NewManualReader(), spans: tracetest.NewInMemoryExporter(), log: &logtest.Buffer{}}
 	j.tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(j.spans))
 	j.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(j.reader))
 	return j
