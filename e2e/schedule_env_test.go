@@ -26,6 +26,7 @@ import (
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/fakeclock"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/testkit/wait"
 	"github.com/escalator/escalator/internal/token"
@@ -77,10 +78,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(ts.Close)
 	srv := testserver.NATS(t)
 	_, js := testserver.Connect(t, srv)
-	res, err := streams.Ensure(context.Background(), js, streams.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := streamtest.Ensure(t, js, streams.Config{})
 	return &env{
 		sim: s, url: ts.URL, nats: srv, res: res,
 		clock: fakeclock.New(time.Date(2026, 11, 25, 9, 0, 30, 0, time.UTC)),
@@ -150,10 +148,7 @@ type replica struct {
 func (e *env) startReplica(t *testing.T) *replica {
 	t.Helper()
 	_, js := testserver.Connect(t, e.nats)
-	res, err := streams.Ensure(context.Background(), js, streams.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := streamtest.Ensure(t, js, streams.Config{})
 	c := e.clients(t)
 	hs, err := health.NewSync(health.SyncConfig{
 		Graph: c.graph, Incidents: countingIncidents{Client: c.snow, n: &e.n}, State: res.Health,

@@ -15,6 +15,7 @@ import (
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/token"
 	"github.com/escalator/escalator/worker"
@@ -37,12 +38,8 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	ctx := context.Background()
 	_, js := testserver.Connect(t, testserver.NATS(t))
-	res, err := streams.Ensure(ctx, js, streams.Config{})
-	if err != nil {
-		t.Fatalf("ensure: %v", err)
-	}
+	res := streamtest.Ensure(t, js, streams.Config{})
 	s := sim.New(sim.Config{})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

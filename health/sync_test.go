@@ -17,6 +17,7 @@ import (
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -32,10 +33,7 @@ type syncEnv struct {
 func newSyncEnv(t *testing.T) *syncEnv {
 	t.Helper()
 	_, js := testserver.Connect(t, testserver.NATS(t))
-	res, err := streams.Ensure(context.Background(), js, streams.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := streamtest.Ensure(t, js, streams.Config{})
 	s := sim.New(sim.Config{})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

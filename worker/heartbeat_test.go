@@ -12,6 +12,7 @@ import (
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/eventtest"
 	"github.com/escalator/escalator/internal/testkit/logtest"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -22,10 +23,7 @@ import (
 func TestMissedHeartbeatsKeepConsuming(t *testing.T) {
 	srv := testserver.NATS(t)
 	nc, js := testserver.Connect(t, srv)
-	res, err := streams.Ensure(context.Background(), js, streams.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := streamtest.Ensure(t, js, streams.Config{})
 	e := &env{nc: nc, js: js, res: res, pub: streams.NewPublisher(js, nil)}
 	rec := &recorder{}
 	var logs logtest.Buffer

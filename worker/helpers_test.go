@@ -15,6 +15,7 @@ import (
 
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/eventtest"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/testkit/wait"
 )
@@ -30,10 +31,7 @@ type env struct {
 func newEnv(t testing.TB, cfg streams.Config) *env {
 	t.Helper()
 	nc, js := testserver.Connect(t, testserver.NATS(t))
-	res, err := streams.Ensure(context.Background(), js, cfg)
-	if err != nil {
-		t.Fatalf("ensure: %v", err)
-	}
+	res := streamtest.Ensure(t, js, cfg)
 	return &env{nc: nc, js: js, res: res, pub: streams.NewPublisher(js, nil)}
 }
 
