@@ -8,35 +8,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/escalator/escalator/internal/testkit/loopback"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/syncbuf"
 )
-
-// lockedBuffer is a bytes.Buffer written by a running command and read by
-// the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // devRun is one `escalator dev` running in the test, as main runs it.
 type devRun struct {
-	stdout, stderr lockedBuffer
+	stdout, stderr syncbuf.Buffer
 	cancel         context.CancelFunc
 	done           chan int
 	ingest         string // http://host:port
@@ -51,7 +33,7 @@ func startDev(t *testing.T, data string, args ...string) *devRun {
 	d := &devRun{cancel: cancel, done: make(chan int, 1), data: data}
 	e := &env{stdout: &d.stdout, stderr: &d.stderr, getenv: func(string) string { return "" }}
 	argv := append([]string{"dev", "--data", data, "--dev-sim-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
-		"--ingest-addr", "127.0.0.1:0", "--dev-nats-addr", freeAddr(t)}, args...)
+		"--ingest-addr", "127.0.0.1:0", "--dev-nats-addr", loopback.Free(t)}, args...)
 	go func() { d.done <- execute(ctx, e, argv) }()
 	t.Cleanup(func() { d.stop(t) })
 	ingestLine := regexp.MustCompile(`ingest\s+(http://\S+)/v1/events`)

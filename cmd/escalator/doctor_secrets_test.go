@@ -5,6 +5,8 @@ import (
 	"maps"
 	"strings"
 	"testing"
+
+	"github.com/escalator/escalator/internal/testkit/loopback"
 )
 
 // Distinctive values of every secret variable, none of which any output may
@@ -51,7 +53,7 @@ func assertNoSecret(t *testing.T, where, out string) {
 func TestDoctorNeverPrintsSecrets(t *testing.T) {
 	base := doctorEnv(t)
 	redisHost := strings.TrimPrefix(base["ESCALATOR_REDIS_URL"], "redis://")
-	unreachable := freeAddr(t)
+	unreachable := loopback.Free(t)
 	tests := []struct {
 		name   string
 		change map[string]string
@@ -132,7 +134,7 @@ func TestDoctorNeverPrintsSecrets(t *testing.T) {
 // TestStartErrorsNeverEchoSecrets: the one line serve and dev print on a
 // bad start quotes no secret, whichever setting is wrong.
 func TestStartErrorsNeverEchoSecrets(t *testing.T) {
-	good := serveEnv("nats://" + freeAddr(t))
+	good := serveEnv("nats://" + loopback.Free(t))
 	good["ESCALATOR_CLIENT_SECRET"] = leakEntraSecret
 	good["ESCALATOR_SERVICENOW_CLIENT_SECRET"] = leakSnowSecret
 	good["ESCALATOR_INGEST_TOKENS"] = leakIngestToken
@@ -142,8 +144,8 @@ func TestStartErrorsNeverEchoSecrets(t *testing.T) {
 		args           []string
 	}{
 		{"NATS URL that does not parse", "ESCALATOR_NATS_URL", map[string]string{"ESCALATOR_NATS_URL": "nats://u:" + leakNATSPass + "@127.0.0.1:notaport"}, nil},
-		{"NATS unreachable with a password", "ESCALATOR_NATS_URL", map[string]string{"ESCALATOR_NATS_URL": "nats://u:" + leakNATSPass + "@" + freeAddr(t)}, nil},
-		{"NATS unreachable with a token", "ESCALATOR_NATS_URL", map[string]string{"ESCALATOR_NATS_URL": "nats://" + leakNATSToken + "@" + freeAddr(t)}, nil},
+		{"NATS unreachable with a password", "ESCALATOR_NATS_URL", map[string]string{"ESCALATOR_NATS_URL": "nats://u:" + leakNATSPass + "@" + loopback.Free(t)}, nil},
+		{"NATS unreachable with a token", "ESCALATOR_NATS_URL", map[string]string{"ESCALATOR_NATS_URL": "nats://" + leakNATSToken + "@" + loopback.Free(t)}, nil},
 		{"Redis URL that does not parse", "ESCALATOR_REDIS_URL", map[string]string{"ESCALATOR_REDIS_URL": "redis://u:" + leakRedisPass + "@127.0.0.1:notaport", "ESCALATOR_TOKEN_KEY": leakTokenKey}, nil},
 		{"Redis URL without a scheme", "ESCALATOR_REDIS_URL", map[string]string{"ESCALATOR_REDIS_URL": "u:" + leakRedisPass + "@127.0.0.1:6379", "ESCALATOR_TOKEN_KEY": leakTokenKey}, nil},
 		{"Redis URL with a bad query", "ESCALATOR_REDIS_URL", map[string]string{"ESCALATOR_REDIS_URL": "redis://h:1?password=" + leakRedisQuery + "&db=x", "ESCALATOR_TOKEN_KEY": leakTokenKey}, nil},

@@ -18,11 +18,12 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/syncbuf"
 	"github.com/escalator/escalator/worker"
 )
 
 // logBuffer is a log destination written by many goroutines.
-type logBuffer struct{ lockedBuffer }
+type logBuffer struct{ syncbuf.Buffer }
 
 // lines decodes every JSON line written so far, failing on a key written
 // twice in one line (a decoder keeps the last one silently).
@@ -135,7 +136,7 @@ func TestE2ELogLinesJoinTraces(t *testing.T) {
 		t.Errorf("escalation lines %v lack the retry's or the handler's", byMsg[escalation.ID])
 	}
 	if t.Failed() {
-		t.Logf("log:\n%s", buf.b.String())
+		t.Logf("log:\n%s", buf.String())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/escalator/escalator/internal/admin"
+	"github.com/escalator/escalator/internal/testkit/loopback"
 )
 
 // adminServer serves a real admin listener whose readiness is ready.
@@ -29,12 +30,7 @@ func adminServer(t *testing.T, ready bool) string {
 func TestHealthcheck(t *testing.T) {
 	ready, unready := adminServer(t, true), adminServer(t, false)
 	// A port nothing listens on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := loopback.Free(t)
 	_, unreadyPort, _ := net.SplitHostPort(unready)
 
 	tests := []struct {

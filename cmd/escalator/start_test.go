@@ -17,6 +17,7 @@ import (
 
 	"github.com/escalator/escalator/internal/outbound"
 	"github.com/escalator/escalator/internal/telemetry"
+	"github.com/escalator/escalator/internal/testkit/loopback"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -55,28 +56,6 @@ func runEscalator(t *testing.T, envm map[string]string, args ...string) (string,
 	}
 	t.Fatalf("run escalator %v: %v", args, err)
 	return "", "", -1
-}
-
-// freeAddr is a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// takenAddr is a loopback address the test listens on until it ends.
-func takenAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String()
 }
 
 // serveEnv is a complete serve configuration: valid, pointing at NATS
@@ -118,7 +97,7 @@ func TestFailedStartsSayOneLine(t *testing.T) {
 	good := serveEnv(ns.ClientURL())
 	devArgs := func(kv ...string) []string {
 		args := []string{"dev", "--data", t.TempDir(), "--dev-sim-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
-			"--ingest-addr", "127.0.0.1:0", "--dev-nats-addr", freeAddr(t)}
+			"--ingest-addr", "127.0.0.1:0", "--dev-nats-addr", loopback.Free(t)}
 		return append(args, kv...)
 	}
 	tests := []struct {
@@ -127,18 +106,18 @@ func TestFailedStartsSayOneLine(t *testing.T) {
 		args     []string
 		variable string // the line names it
 	}{
-		{"serve: NATS unreachable", with(good, "ESCALATOR_NATS_URL", "nats://"+freeAddr(t)), []string{"serve"}, "ESCALATOR_NATS_URL"},
-		{"serve: ingest port taken", with(good, "ESCALATOR_INGEST_ADDR", takenAddr(t)), []string{"serve"}, "ESCALATOR_INGEST_ADDR"},
-		{"serve: admin port taken", with(good, "ESCALATOR_ADMIN_ADDR", takenAddr(t)), []string{"serve"}, "ESCALATOR_ADMIN_ADDR"},
+		{"serve: NATS unreachable", with(good, "ESCALATOR_NATS_URL", "nats://"+loopback.Free(t)), []string{"serve"}, "ESCALATOR_NATS_URL"},
+		{"serve: ingest port taken", with(good, "ESCALATOR_INGEST_ADDR", loopback.Taken(t)), []string{"serve"}, "ESCALATOR_INGEST_ADDR"},
+		{"serve: admin port taken", with(good, "ESCALATOR_ADMIN_ADDR", loopback.Taken(t)), []string{"serve"}, "ESCALATOR_ADMIN_ADDR"},
 		{"serve: token endpoint v3", with(good, "ESCALATOR_TOKEN_ENDPOINT", "v3"), []string{"serve"}, "ESCALATOR_TOKEN_ENDPOINT"},
 		{"serve: ServiceNow URL without scheme", with(good, "ESCALATOR_SERVICENOW_URL", "contoso.service-now.com"), []string{"serve"}, "ESCALATOR_SERVICENOW_URL"},
 		{"serve: Redis URL without scheme", with(good, "ESCALATOR_REDIS_URL", "127.0.0.1:1", "ESCALATOR_TOKEN_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), []string{"serve"}, "ESCALATOR_REDIS_URL"},
 		{"serve: empty ingest token", with(good, "ESCALATOR_INGEST_TOKENS", "start-test-token-0123456789,"), []string{"serve"}, "ESCALATOR_INGEST_TOKENS"},
-		{"serve --worker=false: NATS unreachable", with(good, "ESCALATOR_NATS_URL", "nats://"+freeAddr(t)), []string{"serve", "--worker=false"}, "ESCALATOR_NATS_URL"},
-		{"dev: ingest port taken", nil, devArgs("--ingest-addr", takenAddr(t)), "ESCALATOR_INGEST_ADDR"},
-		{"dev: admin port taken", nil, devArgs("--admin-addr", takenAddr(t)), "ESCALATOR_ADMIN_ADDR"},
-		{"dev: simulator port taken", nil, devArgs("--dev-sim-addr", takenAddr(t)), "ESCALATOR_DEV_SIM_ADDR"},
-		{"dev: NATS port taken", nil, devArgs("--dev-nats-addr", takenAddr(t)), "ESCALATOR_DEV_NATS_ADDR"},
+		{"serve --worker=false: NATS unreachable", with(good, "ESCALATOR_NATS_URL", "nats://"+loopback.Free(t)), []string{"serve", "--worker=false"}, "ESCALATOR_NATS_URL"},
+		{"dev: ingest port taken", nil, devArgs("--ingest-addr", loopback.Taken(t)), "ESCALATOR_INGEST_ADDR"},
+		{"dev: admin port taken", nil, devArgs("--admin-addr", loopback.Taken(t)), "ESCALATOR_ADMIN_ADDR"},
+		{"dev: simulator port taken", nil, devArgs("--dev-sim-addr", loopback.Taken(t)), "ESCALATOR_DEV_SIM_ADDR"},
+		{"dev: NATS port taken", nil, devArgs("--dev-nats-addr", loopback.Taken(t)), "ESCALATOR_DEV_NATS_ADDR"},
 		{"dev: empty ingest token", map[string]string{"ESCALATOR_INGEST_TOKENS": "start-test-token-0123456789,,x"}, devArgs(), "ESCALATOR_INGEST_TOKENS"},
 	}
 	for _, tt := range tests {
@@ -166,7 +145,7 @@ func TestFailedStartsSayOneLine(t *testing.T) {
 // reverse, and reports the failure and any failed cleanup on one line.
 func TestNewAppRollsBackAFailedStart(t *testing.T) {
 	ns := testserver.NATS(t)
-	ingestAddr, adminAddr := freeAddr(t), freeAddr(t)
+	ingestAddr, adminAddr := loopback.Free(t), loopback.Free(t)
 	cfg := appConfig{
 		nats:      natsConfig{URL: ns.ClientURL()},
 		ingest:    ingestConfig{Addr: ingestAddr, Tokens: []string{testIngestToken}},

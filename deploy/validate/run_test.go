@@ -7,19 +7,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/escalator/escalator/internal/testkit/loopback"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/syncbuf"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -38,16 +38,6 @@ type fleet struct {
 	workerEnv                []string
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func newFleet(t *testing.T) *fleet {
 	t.Helper()
 	f := &fleet{bin: escalator(t), sim: sim.New(sim.Config{})}
@@ -56,8 +46,8 @@ func newFleet(t *testing.T) *fleet {
 	f.simURL = hs.URL
 	f.natsURL = testserver.NATS(t).ClientURL()
 	rds := testserver.StartRedis(t)
-	ingestAddr := freeAddr(t)
-	f.ingestURL, f.ingestAdmin, f.workerAdmin = "http://"+ingestAddr, freeAddr(t), freeAddr(t)
+	ingestAddr := loopback.Free(t)
+	f.ingestURL, f.ingestAdmin, f.workerAdmin = "http://"+ingestAddr, loopback.Free(t), loopback.Free(t)
 	common := []string{"ESCALATOR_NATS_URL=" + f.natsURL, "ESCALATOR_LOG_FORMAT=text", "ESCALATOR_LOG_LEVEL=warn"}
 	f.start(t, "ingest", append(common, "ESCALATOR_INGEST_ADDR="+ingestAddr, "ESCALATOR_ADMIN_ADDR="+f.ingestAdmin,
 		"ESCALATOR_INGEST_TOKENS="+runIngestToken), "serve", "--worker=false")
@@ -90,7 +80,7 @@ func (f *fleet) start(t *testing.T, name string, env []string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(f.bin, args...)
 	cmd.Env = append(env, "HOME="+t.TempDir())
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -112,23 +102,6 @@ func (f *fleet) start(t *testing.T, name string, env []string, args ...string) {
 			t.Logf("%s logs:\n%s", name, logs.String())
 		}
 	})
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // waitReady polls the binary's own healthcheck on /readyz, as the image's
