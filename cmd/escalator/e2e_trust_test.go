@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/simuser"
 )
 
 // The attacks of issue 10, each made holding only an ingest token, and
@@ -21,19 +20,7 @@ const rolesRoute = "GET /api/now/table/sys_user_has_role"
 // a click in the instance (a work note typed, the incident resolved).
 func (x *e2e) asUser(t *testing.T, user string, fields map[string]string) {
 	t.Helper()
-	body, _ := json.Marshal(fields)
-	req, _ := http.NewRequest(http.MethodPatch, x.simURL+"/api/now/table/incident/"+sim.DefaultIncidentSysID, strings.NewReader(string(body)))
-	req.SetBasicAuth(sim.DefaultServiceNowUser, sim.DefaultServiceNowPassword)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(sim.SimUserHeader, user)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("PATCH as %s: status %d", user, resp.StatusCode)
-	}
+	simuser.Update(t, x.simURL, user, "incident", sim.DefaultIncidentSysID, fields)
 }
 
 // escalatedE2E links the admin and escalates the example incident.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/escalator/escalator/cmd/escalator/internal/outbox"
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/simuser"
 )
 
 // withOutbox turns the poller on, every second.
@@ -29,22 +28,8 @@ func (x *e2e) insertRow(t *testing.T) string {
 	t.Helper()
 	data := example(t, "insights-requested.json", nil).Data
 	payload, _ := json.Marshal(data)
-	body, _ := json.Marshal(map[string]string{"u_type": "insights", "u_incident": sim.DefaultIncidentSysID, "u_payload": string(payload)})
-	base := x.app.cfg.snow.URL
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/now/table/"+outbox.Table, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(sim.SimUserHeader, "david.miller")
-	req.SetBasicAuth(sim.DefaultServiceNowUser, sim.DefaultServiceNowPassword)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Result map[string]any }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("insert row: %d %v", resp.StatusCode, err)
-	}
-	return out.Result["sys_id"].(string)
+	return simuser.Create(t, x.app.cfg.snow.URL, "david.miller", outbox.Table,
+		map[string]string{"u_type": "insights", "u_incident": sim.DefaultIncidentSysID, "u_payload": string(payload)})
 }
 
 func (x *e2e) rowState(id string) map[string]string {

@@ -1,11 +1,8 @@
 package explain
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -19,6 +16,7 @@ import (
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/simuser"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -127,19 +125,7 @@ func simServiceNow(t testing.TB) (string, *servicenow.Client) {
 // instance would.
 func workNoteAs(t testing.TB, base, user, sysID, text string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"work_notes": text})
-	req, _ := http.NewRequest(http.MethodPatch, base+"/api/now/table/incident/"+sysID, bytes.NewReader(body))
-	req.SetBasicAuth("admin", "admin")
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(sim.SimUserHeader, user)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("work note as %s: status %d", user, resp.StatusCode)
-	}
+	simuser.Update(t, base, user, "incident", sysID, map[string]string{"work_notes": text})
 }
 
 func explainT(t testing.TB, d Deps, q Query) *Report {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/escalator/escalator/internal/servicenow"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/sim"
+	"github.com/escalator/escalator/internal/testkit/simuser"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/escalator/escalator/internal/testkit/wait"
 	"github.com/escalator/escalator/worker"
@@ -113,21 +113,7 @@ func payloadOf(typ string) string {
 // does, and returns its sys_id.
 func (e *env) insert(t testing.TB, user string, fields map[string]string) string {
 	t.Helper()
-	body, _ := json.Marshal(fields)
-	req, _ := http.NewRequest(http.MethodPost, e.url+"/api/now/table/"+Table, strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(sim.SimUserHeader, user)
-	req.SetBasicAuth(sim.DefaultServiceNowUser, sim.DefaultServiceNowPassword)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out struct{ Result map[string]any }
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusCreated {
-		t.Fatalf("insert %s row as %s: %d %v", Table, user, res.StatusCode, err)
-	}
-	return out.Result["sys_id"].(string)
+	return simuser.Create(t, e.url, user, Table, fields)
 }
 
 // request inserts a well-formed row of typ as user.
