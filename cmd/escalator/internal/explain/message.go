@@ -3,14 +3,12 @@ package explain
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/escalator/escalator/cmd/escalator/internal/replay"
-	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/telemetry"
 )
 
@@ -80,19 +78,13 @@ func newEvent(seq uint64, stored time.Time, subject string, h nats.Header, p pee
 	}
 }
 
-// newDeadLetter is the DeadLetter of a DLQ message.
+// newDeadLetter is the DeadLetter of a DLQ message, its headers read as
+// `escalator dlq` reads them.
 func newDeadLetter(seq uint64, stored time.Time, subject string, h nats.Header, p peek) DeadLetter {
-	d := DeadLetter{
+	dl := replay.DeadLetterOf(seq, stored, subject, h, nil)
+	return DeadLetter{
 		Seq: seq, Stored: stored.UTC(), EventID: p.ID,
-		Subject: h.Get(streams.HeaderOrigSubject),
-		Class:   h.Get(streams.HeaderErrorClass),
-		Reason:  h.Get(streams.HeaderReason),
-		TraceID: traceID(h, p),
+		OrigSeq: dl.OrigSeq, Subject: dl.Subject, Class: dl.Class, Reason: dl.Reason,
+		Deliveries: dl.Deliveries, TraceID: traceID(h, p),
 	}
-	if d.Subject == "" {
-		d.Subject = strings.TrimPrefix(subject, streams.DLQPrefix)
-	}
-	d.OrigSeq, _ = strconv.ParseUint(h.Get(streams.HeaderOrigSeq), 10, 64)
-	d.Deliveries, _ = strconv.Atoi(h.Get(streams.HeaderDeliveries))
-	return d
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,15 +36,17 @@ type DeadLetter struct {
 	Data   []byte      `json:"-"`
 }
 
-func deadLetter(seq uint64, stored time.Time, subject string, h nats.Header, data []byte) DeadLetter {
+// DeadLetterOf reads a message of ESCALATOR_DLQ: seq and stored are its
+// place and time in the stream, subject its subject there (DLQPrefix and the
+// original subject; one without the prefix is taken as the original), h its
+// headers and data its body. It is the one reading of the headers the worker
+// writes on a dead letter: `escalator explain` shows the same fields.
+func DeadLetterOf(seq uint64, stored time.Time, subject string, h nats.Header, data []byte) DeadLetter {
 	dl := DeadLetter{
 		Seq: seq, Time: stored, Header: h, Data: data,
-		Subject: h.Get(streams.HeaderOrigSubject),
+		Subject: originalSubject(subject, h),
 		Class:   h.Get(streams.HeaderErrorClass),
 		Reason:  h.Get(streams.HeaderReason),
-	}
-	if dl.Subject == "" {
-		dl.Subject = subject
 	}
 	dl.OrigSeq, _ = strconv.ParseUint(h.Get(streams.HeaderOrigSeq), 10, 64)
 	dl.Deliveries, _ = strconv.Atoi(h.Get(streams.HeaderDeliveries))
@@ -59,6 +62,15 @@ func deadLetter(seq uint64, stored time.Time, subject string, h nats.Header, dat
 	_ = json.Unmarshal(data, &peek) // a body that is not JSON is shown as is
 	dl.EventID, dl.Incident = peek.ID, peek.Data.Incident.Number
 	return dl
+}
+
+// originalSubject is the subject a dead letter was first published on: its
+// header, else its subject in ESCALATOR_DLQ without DLQPrefix.
+func originalSubject(dlqSubject string, h nats.Header) string {
+	if s := h.Get(streams.HeaderOrigSubject); s != "" {
+		return s
+	}
+	return strings.TrimPrefix(dlqSubject, streams.DLQPrefix)
 }
 
 // ListDeadLetters returns the dead letters stored now, oldest first, at most
@@ -79,7 +91,7 @@ func ListDeadLetters(ctx context.Context, js jetstream.JetStream, limit int) ([]
 		if !ok {
 			break
 		}
-		out = append(out, deadLetter(it.pos, it.stored, it.subject, it.header, it.data))
+		out = append(out, DeadLetterOf(it.pos, it.stored, it.subject, it.header, it.data))
 	}
 	return out, nil
 }
@@ -101,9 +113,5 @@ func GetDeadLetter(ctx context.Context, js jetstream.JetStream, seq uint64) (Dea
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("read dead letter %d: %w", seq, err)
 	}
-	orig := msg.Subject
-	if len(orig) > len(streams.DLQPrefix) {
-		orig = orig[len(streams.DLQPrefix):]
-	}
-	return deadLetter(msg.Sequence, msg.Time, orig, msg.Header, msg.Data), nil
+	return DeadLetterOf(msg.Sequence, msg.Time, msg.Subject, msg.Header, msg.Data), nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -177,10 +176,7 @@ func (r *streamReader) next(ctx context.Context) (item, bool, error) {
 	}
 	it := item{pos: seq, subject: msg.Subject(), data: msg.Data(), header: msg.Headers(), stored: meta.Timestamp}
 	if r.dlq {
-		it.subject = it.header.Get(streams.HeaderOrigSubject)
-		if it.subject == "" {
-			it.subject = strings.TrimPrefix(msg.Subject(), streams.DLQPrefix)
-		}
+		it.subject = originalSubject(msg.Subject(), it.header)
 	}
 	return it, true, nil
 }
