@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,34 +16,11 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/jsonlog"
 	"github.com/escalator/escalator/internal/testkit/sim"
 	"github.com/escalator/escalator/internal/testkit/syncbuf"
 	"github.com/escalator/escalator/worker"
 )
-
-// logBuffer is a log destination written by many goroutines.
-type logBuffer struct{ syncbuf.Buffer }
-
-// lines decodes every JSON line written so far, failing on a key written
-// twice in one line (a decoder keeps the last one silently).
-func (l *logBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	text := l.String()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		for k := range rec {
-			if n := strings.Count(line, `"`+k+`":`); n != 1 {
-				t.Errorf("key %s written %d times: %s", k, n, line)
-			}
-		}
-		out = append(out, rec)
-	}
-	return out
-}
 
 // TestE2ELogLinesJoinTraces: an insights request and an escalation whose
 // first delivery fails, through ingest, the worker and the simulator, with
@@ -55,7 +31,7 @@ func (l *logBuffer) lines(t *testing.T) []map[string]any {
 func TestE2ELogLinesJoinTraces(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	var buf logBuffer
+	var buf syncbuf.Buffer
 	log, err := (&env{stderr: &buf}).logger(logConfig{Level: "info", Format: "json"})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +56,7 @@ func TestE2ELogLinesJoinTraces(t *testing.T) {
 
 	events := map[string]event.Event{insights.ID: insights, escalation.ID: escalation}
 	var lines []map[string]any
-	for _, l := range buf.lines(t) {
+	for _, l := range jsonlog.Lines(t, buf.String()) {
 		if id, _ := l["event_id"].(string); events[id].ID != "" {
 			lines = append(lines, l)
 		}
@@ -165,7 +141,7 @@ func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 // sample its trace gets no trace fields, and neither does a line without a
 // span: never empty ones. The event's identity is there either way.
 func TestAppLogLinesWithTracesNotExported(t *testing.T) {
-	var buf logBuffer
+	var buf syncbuf.Buffer
 	log, err := (&env{stderr: &buf}).logger(logConfig{Level: "info", Format: "json"})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +172,7 @@ func TestAppLogLinesWithTracesNotExported(t *testing.T) {
 	}
 	byMsg := func() map[string]map[string]any {
 		out := map[string]map[string]any{}
-		for _, l := range buf.lines(t) {
+		for _, l := range jsonlog.Lines(t, buf.String()) {
 			id, _ := l["event_id"].(string)
 			out[l["msg"].(string)+" "+id] = l
 		}
