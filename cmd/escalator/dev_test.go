@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escalator/escalator/internal/testkit/logtest"
 	"github.com/escalator/escalator/internal/testkit/loopback"
 	"github.com/escalator/escalator/internal/testkit/sim"
-	"github.com/escalator/escalator/internal/testkit/syncbuf"
 )
 
 // devRun is one `escalator dev` running in the test, as main runs it.
 type devRun struct {
-	stdout, stderr syncbuf.Buffer
+	stdout, stderr logtest.Buffer
 	cancel         context.CancelFunc
 	done           chan int
 	ingest         string // http://host:port

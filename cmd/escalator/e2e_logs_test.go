@@ -16,9 +16,8 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
-	"github.com/escalator/escalator/internal/testkit/jsonlog"
+	"github.com/escalator/escalator/internal/testkit/logtest"
 	"github.com/escalator/escalator/internal/testkit/sim"
-	"github.com/escalator/escalator/internal/testkit/syncbuf"
 	"github.com/escalator/escalator/worker"
 )
 
@@ -31,7 +30,7 @@ import (
 func TestE2ELogLinesJoinTraces(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	var buf syncbuf.Buffer
+	var buf logtest.Buffer
 	log, err := (&env{stderr: &buf}).logger(logConfig{Level: "info", Format: "json"})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +55,7 @@ func TestE2ELogLinesJoinTraces(t *testing.T) {
 
 	events := map[string]event.Event{insights.ID: insights, escalation.ID: escalation}
 	var lines []map[string]any
-	for _, l := range jsonlog.Lines(t, buf.String()) {
+	for _, l := range buf.JSONLines(t) {
 		if id, _ := l["event_id"].(string); events[id].ID != "" {
 			lines = append(lines, l)
 		}
@@ -141,7 +140,7 @@ func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 // sample its trace gets no trace fields, and neither does a line without a
 // span: never empty ones. The event's identity is there either way.
 func TestAppLogLinesWithTracesNotExported(t *testing.T) {
-	var buf syncbuf.Buffer
+	var buf logtest.Buffer
 	log, err := (&env{stderr: &buf}).logger(logConfig{Level: "info", Format: "json"})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +171,7 @@ func TestAppLogLinesWithTracesNotExported(t *testing.T) {
 	}
 	byMsg := func() map[string]map[string]any {
 		out := map[string]map[string]any{}
-		for _, l := range jsonlog.Lines(t, buf.String()) {
+		for _, l := range buf.JSONLines(t) {
 			id, _ := l["event_id"].(string)
 			out[l["msg"].(string)+" "+id] = l
 		}

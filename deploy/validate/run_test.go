@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/escalator/escalator/internal/testkit/logtest"
 	"github.com/escalator/escalator/internal/testkit/loopback"
 	"github.com/escalator/escalator/internal/testkit/sim"
-	"github.com/escalator/escalator/internal/testkit/syncbuf"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -80,7 +80,7 @@ func (f *fleet) start(t *testing.T, name string, env []string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(f.bin, args...)
 	cmd.Env = append(env, "HOME="+t.TempDir())
-	var logs syncbuf.Buffer
+	var logs logtest.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
