@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -240,4 +241,24 @@ func mustNetworks(t *testing.T, entries ...string) []netip.Prefix {
 		t.Fatal(err)
 	}
 	return nets
+}
+
+// TestTooLargeBodyGetsItsAnswer: a client that sends a whole body larger
+// than the limit, as ServiceNow's RESTMessageV2 does, reads the 413 and
+// then a closed connection, never a reset: the server drains what it
+// announced before it closes.
+func TestTooLargeBodyGetsItsAnswer(t *testing.T) {
+	f := newFixture(t, fixtureOpts{serve: true})
+	body := `{"pad":"` + strings.Repeat("x", 2*DefaultMaxBody) + `"}`
+	for i := range 5 {
+		c, br := rawConn(t, f.addr, "POST "+EventsPath+" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+tokenA+
+			"\r\nContent-Type: application/cloudevents+json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n")
+		if _, err := io.WriteString(c, body); err != nil {
+			t.Fatalf("attempt %d: writing the body: %v", i, err)
+		}
+		if resp := readAnswer(t, c, br); resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("attempt %d: status %d, want 413", i, resp.StatusCode)
+		}
+		wantClosed(t, c, br)
+	}
 }

@@ -27,7 +27,9 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBody int64) ([]byte, *p
 	tooLarge := newProblem(http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large",
 		fmt.Sprintf("the body exceeds the limit of %d bytes; send fewer events per request", maxBody))
 	if r.ContentLength > maxBody {
-		return nil, tooLarge
+		// Not read: the connection ends after the answer (hangUp drains
+		// what the client is still sending, so it reads the 413).
+		return nil, tooLarge.closing()
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {

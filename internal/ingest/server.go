@@ -247,6 +247,6 @@ func (s *Server) refuse(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	s.cfg.Logger.LogAttrs(ctx, level, "ingest request refused", attrs...)
 	p.write(w)
 	if p.close {
-		hangUp(w)
+		hangUp(w, r.ContentLength)
 	}
 }
