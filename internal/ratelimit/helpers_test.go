@@ -1,15 +1,14 @@
 package ratelimit
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/escalator/escalator/internal/testkit/logtest"
 	"github.com/escalator/escalator/internal/testkit/wait"
 )
 
@@ -22,24 +21,11 @@ func client(t testing.TB, addr string) *redis.Client {
 }
 
 // logBuffer is a logger whose lines a test can count.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer struct{ logtest.Buffer }
 
 func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
-func (b *logBuffer) count(substr string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), substr)
-}
+func (b *logBuffer) count(substr string) int { return strings.Count(b.String(), substr) }
 
 // eventually polls cond until it holds or the deadline passes (wait.For).
 func eventually(t testing.TB, what string, cond func() bool) {

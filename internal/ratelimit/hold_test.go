@@ -118,7 +118,7 @@ func TestHoldRedisDownStaysLocal(t *testing.T) {
 	}
 	eventually(t, "a re-read fails too", func() bool { return logs.count("level=WARN") >= 1 })
 	if n := logs.count("redis unreachable"); n != 1 {
-		t.Fatalf("%d outage warnings, want 1:\n%s", n, logs.buf.String())
+		t.Fatalf("%d outage warnings, want 1:\n%s", n, logs.String())
 	}
 }
 

@@ -78,7 +78,7 @@ func TestSharedFallsBackWhileRedisIsDown(t *testing.T) {
 		t.Fatalf("second fallback wait in the hour = %v, want the local budget's refusal", err)
 	}
 	if n := logs.count("redis unreachable"); n != 1 {
-		t.Fatalf("%d outage warnings, want 1:\n%s", n, logs.buf.String())
+		t.Fatalf("%d outage warnings, want 1:\n%s", n, logs.String())
 	}
 	srv.Start(t)
 	eventually(t, "limiter back on Redis", func() bool {
