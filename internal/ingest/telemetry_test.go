@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/testkit/metrictest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -53,6 +54,17 @@ func spansByKind(spans tracetest.SpanStubs, kind trace.SpanKind) tracetest.SpanS
 	return out
 }
 
+// serverSpans is the server spans among spans, failing the test unless
+// there are n of them.
+func serverSpans(t *testing.T, spans tracetest.SpanStubs, n int) tracetest.SpanStubs {
+	t.Helper()
+	servers := spansByKind(spans, trace.SpanKindServer)
+	if len(servers) != n {
+		t.Fatalf("%d server spans, want %d", len(servers), n)
+	}
+	return servers
+}
+
 func producerFor(t *testing.T, spans tracetest.SpanStubs, id string) tracetest.SpanStub {
 	t.Helper()
 	for _, s := range spansByKind(spans, trace.SpanKindProducer) {
@@ -74,10 +86,7 @@ func TestTraceFromHTTPTraceparent(t *testing.T) {
 		"traceparent", "00-"+httpTraceID+"-"+httpSpanID+"-01"))
 
 	spans := waitSpans(t, f.spans, 3)
-	servers := spansByKind(spans, trace.SpanKindServer)
-	if len(servers) != 1 {
-		t.Fatalf("%d server spans", len(servers))
-	}
+	servers := serverSpans(t, spans, 1)
 	srv := servers[0]
 	if srv.SpanContext.TraceID().String() != httpTraceID || srv.Parent.SpanID().String() != httpSpanID {
 		t.Fatalf("server span %s parent %s, want the request's trace", srv.SpanContext.TraceID(), srv.Parent.SpanID())
@@ -102,10 +111,7 @@ func TestTraceFromCloudEventTraceparent(t *testing.T) {
 		"ce-traceparent", "00-"+ceTraceID+"-"+ceSpanID+"-01"))
 
 	spans := waitSpans(t, f.spans, 5)
-	servers := spansByKind(spans, trace.SpanKindServer)
-	if len(servers) != 2 {
-		t.Fatalf("%d server spans", len(servers))
-	}
+	servers := serverSpans(t, spans, 2)
 	srv := servers[0]
 	for _, id := range []string{"tp-ce-1", "tp-ce-3"} {
 		p := producerFor(t, spans, id)
@@ -138,12 +144,8 @@ func TestMetrics(t *testing.T) {
 	wantStatus(t, f.post("application/cloudevents-batch+json", tokenA, mustJSON(t, []any{newEvent("m-9"), bad})), http.StatusBadRequest)
 	wantStatus(t, f.post("application/cloudevents+json", "wrong", nil), http.StatusUnauthorized)
 
-	var rm metricdata.ResourceMetrics
-	if err := f.metrics.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	requests := sums(t, rm, "escalator.ingest.requests", "http.response.status_code")
-	events := sums(t, rm, "escalator.ingest.events", "outcome")
+	requests := metrictest.SumsBy(t, f.metrics, "escalator.ingest.requests", "http.response.status_code")
+	events := metrictest.SumsBy(t, f.metrics, "escalator.ingest.events", "outcome")
 	wantReq := map[string]int64{"202": 2, "400": 1, "401": 1}
 	wantEv := map[string]int64{"accepted": 3, "duplicate": 1, "refused": 2}
 	for k, v := range wantReq {
@@ -159,7 +161,7 @@ func TestMetrics(t *testing.T) {
 }
 
 // sums adds up the data points of the counter name by the values of keys,
-// joined by spaces.
+// joined by spaces: metrictest.SumsBy for more than one key.
 func sums(t *testing.T, rm metricdata.ResourceMetrics, name string, keys ...attribute.Key) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}

@@ -5,34 +5,19 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/escalator/escalator/internal/testkit/metrictest"
 )
 
-// failures returns MetricFailures by error.class.
-func failures(t *testing.T, reader *sdkmetric.ManualReader) map[string]int64 {
+// failures returns MetricFailures by error.class, and fails the test on a
+// failure counted without its token.authority.
+func failures(t *testing.T, reader sdkmetric.Reader) map[string]int64 {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
+	if n := metrictest.Sum(t, reader, MetricFailures, metrictest.Is("token.authority", "")); n != 0 {
+		t.Errorf("%d failures without token.authority", n)
 	}
-	out := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != MetricFailures {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				class, _ := dp.Attributes.Value(attribute.Key("error.class"))
-				if auth, _ := dp.Attributes.Value(attribute.Key("token.authority")); auth.AsString() == "" {
-					t.Errorf("a failure without token.authority: %v", dp.Attributes)
-				}
-				out[class.AsString()] += dp.Value
-			}
-		}
-	}
-	return out
+	return metrictest.SumsBy(t, reader, MetricFailures, "error.class")
 }
 
 // TestFailuresCounted: every failed acquisition is counted once by its

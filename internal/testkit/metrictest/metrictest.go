@@ -41,13 +41,15 @@ func Sum(t testing.TB, reader sdkmetric.Reader, name string, keep func(attribute
 	return n
 }
 
-// SumsBy is the int64 counter name summed by the value of its attribute key.
+// SumsBy is the int64 counter name summed by the value of its attribute key,
+// written as OpenTelemetry emits it (an int attribute such as
+// http.response.status_code reads "202").
 func SumsBy(t testing.TB, reader sdkmetric.Reader, name string, key attribute.Key) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	for _, dp := range points(t, reader, name) {
 		v, _ := dp.Attributes.Value(key)
-		out[v.AsString()] += dp.Value
+		out[v.Emit()] += dp.Value
 	}
 	return out
 }

@@ -43,3 +43,17 @@ func TestSums(t *testing.T) {
 		t.Errorf("SumsBy = %v, want %v", got, want)
 	}
 }
+
+func TestSumsByIntAttribute(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	c, err := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test").Int64Counter("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c.Add(ctx, 2, metric.WithAttributes(attribute.Int("code", 202)))
+	c.Add(ctx, 1, metric.WithAttributes(attribute.Int("code", 400)))
+	if got, want := SumsBy(t, reader, "c", "code"), map[string]int64{"202": 2, "400": 1}; !maps.Equal(got, want) {
+		t.Errorf("SumsBy = %v, want %v", got, want)
+	}
+}
