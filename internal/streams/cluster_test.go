@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/escalator/escalator/internal/testkit/eventtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -26,12 +27,7 @@ func connectCluster(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) 
 	return nc, js
 }
 
-func clusterCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func clusterCtx(t *testing.T) context.Context { return ctxWithin(t, 30*time.Second) }
 
 // In a cluster of three, automatic replicas are 3 for both streams, the
 // consumer and every bucket; existing R1 resources are scaled up at start.
@@ -51,7 +47,7 @@ func TestEnsureOnClusterScalesEverythingToThree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewPublisher(js, nil).Publish(ctx, testEvent("before-scale")); err != nil {
+	if _, err := NewPublisher(js, nil).Publish(ctx, eventtest.Insights("before-scale")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := res.Cases.PutString(ctx, "k", "v"); err != nil {

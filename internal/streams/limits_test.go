@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/escalator/escalator/internal/testkit/eventtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -24,7 +25,7 @@ func TestFullStreamRefusesNewKeepsOld(t *testing.T) {
 	var refused error
 	stored := 0
 	for i := range 100 {
-		if _, err := p.Publish(ctx, testEvent(fmt.Sprintf("full-%03d", i))); err != nil {
+		if _, err := p.Publish(ctx, eventtest.Insights(fmt.Sprintf("full-%03d", i))); err != nil {
 			refused = err
 			break
 		}
@@ -48,7 +49,7 @@ func TestFullStreamRefusesNewKeepsOld(t *testing.T) {
 	}
 	// A duplicate of a stored event is still acknowledged: a retried post
 	// of an accepted event is not refused.
-	ack, err := p.Publish(ctx, testEvent("full-000"))
+	ack, err := p.Publish(ctx, eventtest.Insights("full-000"))
 	if err != nil || !ack.Duplicate {
 		t.Fatalf("duplicate on a full stream: %+v %v", ack, err)
 	}

@@ -12,26 +12,16 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/escalator/escalator/internal/event"
+	"github.com/escalator/escalator/internal/testkit/eventtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
-func testEvent(id string) *event.Event {
-	return &event.Event{
-		SpecVersion: event.SpecVersion,
-		ID:          id,
-		Source:      "https://contoso.service-now.com",
-		Type:        event.TypeInsights,
-		Time:        time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC),
-		Data: event.Data{
-			Incident:    event.Incident{SysID: "9d385017c611228701d22104cc95c371", Number: "INC0010023"},
-			RequestedBy: event.RequestedBy{UserName: "beth.anglin", Roles: []string{"x_mioms_m365_assis.insights_user"}},
-		},
-	}
-}
+func ctxT(t *testing.T) context.Context { return ctxWithin(t, 10*time.Second) }
 
-func ctxT(t *testing.T) context.Context {
+// ctxWithin is a context the test cancels at its end or after d.
+func ctxWithin(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -43,7 +33,7 @@ func TestEnsureIdempotentKeepsMessages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first ensure: %v", err)
 	}
-	if _, err := NewPublisher(js, nil).Publish(ctx, testEvent("e1")); err != nil {
+	if _, err := NewPublisher(js, nil).Publish(ctx, eventtest.Insights("e1")); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	if _, err := res.Cases.PutString(ctx, "k", "v"); err != nil {
@@ -177,18 +167,18 @@ func TestPublishDuplicateStoredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := NewPublisher(js, nil)
-	first, err := p.Publish(ctx, testEvent("dup-1"))
+	first, err := p.Publish(ctx, eventtest.Insights("dup-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := p.Publish(ctx, testEvent("dup-1"))
+	second, err := p.Publish(ctx, eventtest.Insights("dup-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Duplicate || !second.Duplicate || second.Sequence != first.Sequence {
 		t.Fatalf("first %+v second %+v", first, second)
 	}
-	other, err := p.Publish(ctx, testEvent("dup-1"), WithMsgID("other"), WithHeader("X-Test", "1"))
+	other, err := p.Publish(ctx, eventtest.Insights("dup-1"), WithMsgID("other"), WithHeader("X-Test", "1"))
 	if err != nil || other.Duplicate {
 		t.Fatalf("override id: %+v %v", other, err)
 	}
@@ -215,7 +205,7 @@ func TestPublishDuplicateStoredOnce(t *testing.T) {
 func TestPublishUnavailable(t *testing.T) {
 	t.Run("no stream", func(t *testing.T) {
 		_, js := testserver.Connect(t, testserver.NATS(t))
-		_, err := NewPublisher(js, nil).Publish(ctxT(t), testEvent("x"))
+		_, err := NewPublisher(js, nil).Publish(ctxT(t), eventtest.Insights("x"))
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("want ErrUnavailable, got %v", err)
 		}
@@ -229,14 +219,14 @@ func TestPublishUnavailable(t *testing.T) {
 		srv.Shutdown()
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
-		_, err := NewPublisher(js, nil).Publish(ctx, testEvent("x"))
+		_, err := NewPublisher(js, nil).Publish(ctx, eventtest.Insights("x"))
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("want ErrUnavailable, got %v", err)
 		}
 	})
 	t.Run("unknown type is not unavailable", func(t *testing.T) {
 		_, js := testserver.Connect(t, testserver.NATS(t))
-		ev := testEvent("x")
+		ev := eventtest.Insights("x")
 		ev.Type = "com.example.unknown"
 		_, err := NewPublisher(js, nil).Publish(ctxT(t), ev)
 		if err == nil || errors.Is(err, ErrUnavailable) {
@@ -274,7 +264,7 @@ func TestPublishTraceContext(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exp.Reset()
-			ev := testEvent("trace-" + string(rune('a'+i)))
+			ev := eventtest.Insights("trace-" + string(rune('a'+i)))
 			ev.TraceParent = tt.traceparent
 			ack, err := p.Publish(tt.ctx, ev)
 			if err != nil {
