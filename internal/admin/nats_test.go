@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -48,9 +48,7 @@ func TestNATSCheckStandalone(t *testing.T) {
 	if !strings.Contains(rep.Checks[0].Message, "ESCALATOR does not exist") {
 		t.Fatalf("nothing provisioned: %+v", rep)
 	}
-	if _, err := streams.Ensure(context.Background(), js, streams.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Ensure(t, js, streams.Config{})
 	rep = readyReport(t, h, http.StatusOK)
 	c := rep.Checks[0]
 	if c.Level != LevelOK || !strings.Contains(c.Message, "at 1 replicas") || len(c.Details) != len(streams.StreamNames())+1 {
@@ -87,11 +85,7 @@ func TestNATSCheckDown(t *testing.T) {
 func TestNATSCheckCluster(t *testing.T) {
 	c := testserver.NATSCluster(t, 3)
 	nc, js := c.Connect()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := streams.Ensure(ctx, js, streams.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Ensure(t, js, streams.Config{})
 	s, err := New(Config{CheckTimeout: 2 * time.Second}, NATSCheck(nc, js))
 	if err != nil {
 		t.Fatal(err)

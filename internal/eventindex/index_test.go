@@ -12,6 +12,7 @@ import (
 
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 )
 
@@ -44,9 +45,7 @@ func setup(t testing.TB) (jetstream.JetStream, *Index, *Publisher) {
 	t.Helper()
 	_, js := testserver.Connect(t, testserver.NATS(t))
 	ctx := ctxT(t)
-	if _, err := streams.Ensure(ctx, js, streams.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Ensure(t, js, streams.Config{})
 	ix, err := Ensure(ctx, js, Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/escalator/escalator/internal/event"
 	"github.com/escalator/escalator/internal/streams"
 	"github.com/escalator/escalator/internal/testkit/logtest"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/escalator/escalator/internal/testkit/testserver"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -67,11 +68,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 		metrics: sdkmetric.NewManualReader(), logs: &syncBuffer{}}
 	f.nc, f.js = testserver.Connect(t, f.nats)
 	if !o.noStream {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := streams.Ensure(ctx, f.js, streams.Config{}); err != nil {
-			t.Fatalf("ensure streams: %v", err)
-		}
+		streamtest.Ensure(t, f.js, streams.Config{})
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(f.spans))
 	if o.discardSpans {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/escalator/escalator/internal/streams"
+	"github.com/escalator/escalator/internal/testkit/streamtest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -30,11 +31,7 @@ func TestUnavailableWithoutStream(t *testing.T) {
 			}
 		})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := streams.Ensure(ctx, f.js, streams.Config{}); err != nil {
-		t.Fatal(err)
-	}
+	streamtest.Ensure(t, f.js, streams.Config{})
 	if got := f.stored(); got != 0 {
 		t.Fatalf("stream holds %d messages after 503s", got)
 	}
