@@ -1,6 +1,7 @@
 package eventindex
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"syscall"
@@ -15,20 +16,11 @@ import (
 func BenchmarkPublish(b *testing.B) {
 	for _, indexed := range []bool{false, true} {
 		b.Run(fmt.Sprintf("indexed=%t", indexed), func(b *testing.B) {
-			js, ix, pub := setup(b)
-			plain := streams.NewPublisher(js, nil)
-			_ = ix
+			publish := benchPublisher(b, indexed)
 			ctx := ctxT(b)
 			b.ResetTimer()
 			for i := range b.N {
-				ev := testEvent(fmt.Sprintf("bench-%d", i), sysA, fmt.Sprintf("INC%07d", i%1000))
-				var err error
-				if indexed {
-					_, err = pub.Publish(ctx, ev)
-				} else {
-					_, err = plain.Publish(ctx, ev)
-				}
-				if err != nil {
+				if err := publish(ctx, int64(i)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -41,8 +33,7 @@ func BenchmarkPublish(b *testing.B) {
 func BenchmarkPublishParallel(b *testing.B) {
 	for _, indexed := range []bool{false, true} {
 		b.Run(fmt.Sprintf("indexed=%t", indexed), func(b *testing.B) {
-			js, _, pub := setup(b)
-			plain := streams.NewPublisher(js, nil)
+			publish := benchPublisher(b, indexed)
 			ctx := ctxT(b)
 			var n atomic.Int64
 			b.SetParallelism(32)
@@ -50,15 +41,7 @@ func BenchmarkPublishParallel(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					i := n.Add(1)
-					ev := testEvent(fmt.Sprintf("bench-%d", i), sysA, fmt.Sprintf("INC%07d", i%1000))
-					var err error
-					if indexed {
-						_, err = pub.Publish(ctx, ev)
-					} else {
-						_, err = plain.Publish(ctx, ev)
-					}
-					if err != nil {
+					if err := publish(ctx, n.Add(1)); err != nil {
 						b.Error(err)
 						return
 					}
@@ -68,6 +51,24 @@ func BenchmarkPublishParallel(b *testing.B) {
 			// wall time on a shared machine.
 			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
+	}
+}
+
+// benchPublisher provisions the streams and the index and returns what
+// publishes benchmark event i: through the index when indexed, straight to
+// the stream otherwise.
+func benchPublisher(b *testing.B, indexed bool) func(ctx context.Context, i int64) error {
+	js, _, pub := setup(b)
+	plain := streams.NewPublisher(js, nil)
+	return func(ctx context.Context, i int64) error {
+		ev := testEvent(fmt.Sprintf("bench-%d", i), sysA, fmt.Sprintf("INC%07d", i%1000))
+		var err error
+		if indexed {
+			_, err = pub.Publish(ctx, ev)
+		} else {
+			_, err = plain.Publish(ctx, ev)
+		}
+		return err
 	}
 }
 
