@@ -33,6 +33,21 @@ func bucket(t *testing.T) jetstream.KeyValue {
 	return kv
 }
 
+// oneKey is a fresh bucket holding k = "v" at revision 1, and its snapshot.
+func oneKey(t *testing.T) (jetstream.KeyValue, *kvsnapshot.Snapshot) {
+	t.Helper()
+	ctx := ctxT(t)
+	kv := bucket(t)
+	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := kvsnapshot.Load(ctx, kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv, s
+}
+
 // keys drains a listing: keys(t)(kv.ListKeys(ctx)).
 func keys(t *testing.T) func(jetstream.KeyLister, error) []string {
 	t.Helper()
@@ -154,14 +169,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestWritesRefused(t *testing.T) {
 	ctx := ctxT(t)
-	kv := bucket(t)
-	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
-	s, err := kvsnapshot.Load(ctx, kv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv, s := oneKey(t)
 	writes := map[string]func() error{
 		"create": func() error { _, err := s.Create(ctx, "new", []byte("x")); return err },
 		"update": func() error { _, err := s.Update(ctx, "k", []byte("x"), 1); return err },
@@ -186,14 +194,7 @@ func TestWritesRefused(t *testing.T) {
 
 func TestGetCanceled(t *testing.T) {
 	ctx := ctxT(t)
-	kv := bucket(t)
-	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
-	s, err := kvsnapshot.Load(ctx, kv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s := oneKey(t)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := s.Get(canceled, "k"); !errors.Is(err, context.Canceled) {
