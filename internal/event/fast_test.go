@@ -47,15 +47,7 @@ var fastSeeds = []string{
 func FuzzDecodeMatchesReflection(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var fast, slow wire
-		printable, fastErr := decodeFast(body, &fast)
-		slowErr := jsonv2.Unmarshal(body, &slow)
-		if (fastErr == nil) != (slowErr == nil) {
-			t.Fatalf("fast error %v, reflection error %v", fastErr, slowErr)
-		}
-		if fastErr == nil && !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("fast decoded %#v\nreflection decoded %#v", fast, slow)
-		}
+		fast, printable := matchReflection(t, body, decodeFast)
 		if printable {
 			checkPrintable(t, &fast)
 		}
@@ -67,19 +59,28 @@ func FuzzDecodeMatchesReflection(f *testing.F) {
 func FuzzDataMatchesReflection(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var fast, slow *Data
-		printable, fastErr := decodeFastData(body, &fast)
-		slowErr := jsonv2.Unmarshal(body, &slow)
-		if (fastErr == nil) != (slowErr == nil) {
-			t.Fatalf("fast error %v, reflection error %v", fastErr, slowErr)
-		}
-		if fastErr == nil && !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("fast decoded %#v\nreflection decoded %#v", fast, slow)
-		}
+		fast, printable := matchReflection(t, body, decodeFastData)
 		if printable {
 			checkPrintable(t, &wire{Data: fast})
 		}
 	})
+}
+
+// matchReflection fails t unless decode and jsonv2.Unmarshal both refuse
+// body or both decode it to the same value; it returns decode's value and
+// whether decode called body printable.
+func matchReflection[T any](t *testing.T, body []byte, decode func([]byte, *T) (bool, error)) (T, bool) {
+	t.Helper()
+	var fast, slow T
+	printable, fastErr := decode(body, &fast)
+	slowErr := jsonv2.Unmarshal(body, &slow)
+	if (fastErr == nil) != (slowErr == nil) {
+		t.Fatalf("fast error %v, reflection error %v", fastErr, slowErr)
+	}
+	if fastErr == nil && !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("fast decoded %#v\nreflection decoded %#v", fast, slow)
+	}
+	return fast, printable
 }
 
 func addSeeds(f *testing.F) {
