@@ -2,7 +2,6 @@ package event
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -37,12 +36,7 @@ func BenchmarkDecodeBinary(b *testing.B) {
 	if err := json.Unmarshal(readExample(b, "escalation-requested.json"), &m); err != nil {
 		b.Fatal(err)
 	}
-	h := http.Header{}
-	h.Set("ce-specversion", "1.0")
-	h.Set("ce-id", "bin-1")
-	h.Set("ce-source", "https://contoso.service-now.com")
-	h.Set("ce-type", TypeEscalation)
-	h.Set("ce-time", "2026-11-25T09:14:03Z")
+	h := exampleHeader("bin-1", TypeEscalation)
 	h.Set("Content-Type", "application/json")
 	body := []byte(m["data"])
 	b.ReportAllocs()

@@ -214,15 +214,17 @@ func TestDecodeStream(t *testing.T) {
 	}
 }
 
+// exampleHeader is the binary-mode header of an event with id and type typ
+// from the example instance.
+func exampleHeader(id, typ string) http.Header {
+	return binaryHeader(map[string]string{"specversion": "1.0", "id": id,
+		"source": "https://contoso.service-now.com", "type": typ, "time": "2026-11-25T09:14:03Z"})
+}
+
 func TestDecodeBinary(t *testing.T) {
 	var m map[string]json.RawMessage
 	_ = json.Unmarshal(readExample(t, "escalation-requested.json"), &m)
-	h := http.Header{}
-	h.Set("ce-specversion", "1.0")
-	h.Set("ce-id", "bin-1")
-	h.Set("ce-source", "https://contoso.service-now.com")
-	h.Set("ce-type", TypeEscalation)
-	h.Set("ce-time", "2026-11-25T09:14:03Z")
+	h := exampleHeader("bin-1", TypeEscalation)
 	h.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	h.Set("Content-Type", "application/json")
 	ev, err := DecodeBinary(h, m["data"])
@@ -281,12 +283,7 @@ func TestDecodeTypeErrorsKeepTheirPlace(t *testing.T) {
 }
 
 func TestDecodeBinaryBadData(t *testing.T) {
-	h := http.Header{}
-	h.Set("ce-specversion", "1.0")
-	h.Set("ce-id", "bin-2")
-	h.Set("ce-source", "https://contoso.service-now.com")
-	h.Set("ce-type", TypeUpdated)
-	h.Set("ce-time", "2026-11-25T09:14:03Z")
+	h := exampleHeader("bin-2", TypeUpdated)
 	tests := []struct {
 		body, field string
 	}{
