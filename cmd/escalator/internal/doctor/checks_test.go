@@ -224,6 +224,29 @@ func TestMisconfigurations(t *testing.T) {
 			},
 		},
 		{
+			name:   "note markup allowed by default",
+			change: func(*testing.T, *fixture) {},
+			want: map[string]want{
+				doctor.NameSNCodeTag: {status: doctor.Pass, detail: "is on (the default)"},
+			},
+		},
+		{
+			name: "note markup turned off",
+			change: func(t *testing.T, f *fixture) {
+				createRow(t, f, "sys_properties", map[string]string{"name": "glide.ui.security.allow_codetag", "value": "false"})
+			},
+			want: map[string]want{
+				doctor.NameSNCodeTag: {status: doctor.Warn, detail: "is false: agents see", fix: "set glide.ui.security.allow_codetag to true"},
+			},
+		},
+		{
+			name:   "note markup property not readable",
+			change: func(t *testing.T, f *fixture) { setRouteFault(t, f, "GET /api/now/table/sys_properties", 403) },
+			want: map[string]want{
+				doctor.NameSNCodeTag: {status: doctor.Pass, detail: "not readable (read sys_properties"},
+			},
+		},
+		{
 			name:   "integration user unknown",
 			change: func(_ *testing.T, f *fixture) { f.snow.IntegrationUser = "" },
 			want: map[string]want{
@@ -412,11 +435,17 @@ func setRouteFault(t *testing.T, f *fixture, route string, status int) {
 // and returns its sys_id.
 func outboxRow(t *testing.T, f *fixture) string {
 	t.Helper()
+	return createRow(t, f, "u_escalator_outbox", map[string]string{"u_type": "escalation", "u_state": "pending"})
+}
+
+// createRow writes a record of table at the simulator and returns its sys_id.
+func createRow(t *testing.T, f *fixture, table string, fields map[string]string) string {
+	t.Helper()
 	c, err := servicenow.New(servicenow.Config{BaseURL: f.url, Username: sim.DefaultServiceNowUser, Password: sim.DefaultServiceNowPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.Create(context.Background(), "u_escalator_outbox", map[string]string{"u_type": "escalation", "u_state": "pending"})
+	r, err := c.Create(context.Background(), table, fields)
 	if err != nil {
 		t.Fatal(err)
 	}

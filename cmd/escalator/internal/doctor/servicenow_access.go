@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // The tables Escalator reads besides incident, and the outbox it writes.
@@ -11,6 +12,10 @@ const (
 	tableUserRoles = "sys_user_has_role"
 	tableJournal   = "sys_journal_field"
 	tableOutbox    = "u_escalator_outbox"
+	tableProps     = "sys_properties"
+	// propCodeTag lets journal fields render [code] blocks as HTML; the
+	// hidden span around Escalator's markers relies on it.
+	propCodeTag = "glide.ui.security.allow_codetag"
 )
 
 // IntegrationUserReader tells which ServiceNow user Escalator acts as;
@@ -63,6 +68,14 @@ func (a *Access) SelfCheck() Check {
 	return Check{Name: NameSNSelf, Needs: []string{NameSNOAuth}, Run: a.self}
 }
 
+// CodeTagCheck reads glide.ui.security.allow_codetag: false (a common
+// hardening) shows the hidden markers of Escalator's notes to agents as
+// markup. A property the integration user may not read passes, saying so:
+// most integration users cannot read sys_properties, and the default is true.
+func (a *Access) CodeTagCheck() Check {
+	return Check{Name: NameSNCodeTag, Needs: []string{NameSNOAuth}, Run: a.codeTag}
+}
+
 // OutboxReadCheck reads one row of u_escalator_outbox, when the outbox is
 // used or the table is there.
 func (a *Access) OutboxReadCheck() Check {
@@ -104,6 +117,18 @@ func (a *Access) journal(ctx context.Context) Result {
 			"sys_journal_field answered, but no work note is visible")
 	}
 	return Passed("read a work note: update notes and idempotency markers are read from ServiceNow")
+}
+
+func (a *Access) codeTag(ctx context.Context) Result {
+	row, ok, err := a.Table.FirstOf(ctx, tableProps, "name="+propCodeTag, []string{"value"})
+	switch {
+	case err != nil:
+		return Passed("%s not readable (%s): notes end in a hidden marker, shown as text only if an administrator set it to false", propCodeTag, brief(err))
+	case ok && strings.EqualFold(strings.TrimSpace(row["value"]), "false"):
+		return Warned("set "+propCodeTag+" to true (System Properties > sys_properties.list), or accept the markup: the markers still work, only their look suffers",
+			"%s is false: agents see each Escalator note end in [code]<span style=\"display:none\">[escalator:…]</span>[/code]", propCodeTag)
+	}
+	return Passed("%s is on (the default): Escalator's note markers are hidden from agents", propCodeTag)
 }
 
 func (a *Access) self(ctx context.Context) Result {

@@ -25,6 +25,7 @@ const (
 	NameSNRoles         = "servicenow role read"
 	NameSNJournal       = "servicenow journal read"
 	NameSNSelf          = "servicenow integration user"
+	NameSNCodeTag       = "servicenow note markup"
 	NameSNOutboxRead    = "servicenow outbox read"
 	NameSNOutboxWrite   = "servicenow outbox write"
 	NameNATS            = "nats"
@@ -97,6 +98,7 @@ func Checks(s Setup) []Check {
 		withNeeds(access.RolesCheck(), ifMissing(s.Access == nil)...),
 		withNeeds(access.JournalCheck(), ifMissing(s.Access == nil)...),
 		withNeeds(access.SelfCheck(), ifMissing(s.Access == nil)...),
+		withNeeds(access.CodeTagCheck(), ifMissing(s.Access == nil)...),
 		withNeeds(access.OutboxReadCheck(), ifMissing(s.Access == nil)...),
 		access.OutboxWriteCheck(),
 		js.NATSCheck(ifMissing(s.JetStream == nil)...),
