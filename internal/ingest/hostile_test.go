@@ -187,11 +187,15 @@ func TestShutdownBoundedByStalledClient(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- f.srv.Serve(ctx, ln) }()
 	c, br := rawConn(t, ln.Addr().String(), "POST "+EventsPath+" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"+
-		"Authorization: Bearer "+tokenA+"\r\nContent-Type: application/cloudevents+json\r\n\r\n{")
-	// Connections are accepted in order: once a second one is answered,
-	// the stalled one is the server's.
-	c2, br2 := rawConn(t, ln.Addr().String(), "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
-	readAnswer(t, c2, br2)
+		"Expect: 100-continue\r\nAuthorization: Bearer "+tokenA+"\r\nContent-Type: application/cloudevents+json\r\n\r\n")
+	// net/http sends 100 Continue when the handler starts reading the
+	// body: from then on the request is in flight, and it stalls mid-body.
+	if resp := readAnswer(t, c, br); resp.StatusCode != http.StatusContinue {
+		t.Fatalf("status %d, want 100 Continue once the body is read", resp.StatusCode)
+	}
+	if _, err := io.WriteString(c, "{"); err != nil {
+		t.Fatal(err)
+	}
 	cancel()
 	select {
 	case err := <-done:
